@@ -1,0 +1,42 @@
+//! Documented limits of the 微信客服 API (spec §1–3), as public consts.
+//!
+//! The client checks them before sending; the emulator enforces the same ones.
+
+/// `name` of a kf account: at most 16 *characters* (not bytes).
+pub const ACCOUNT_NAME_MAX_CHARS: usize = 16;
+/// `media_id`: at most 128 bytes.
+pub const MEDIA_ID_MAX_BYTES: usize = 128;
+/// `open_kfid`: at most 64 bytes.
+pub const OPEN_KFID_MAX_BYTES: usize = 64;
+/// `scene` of `kf/add_contact_way`: at most 32 bytes of `[0-9a-zA-Z_-]`.
+pub const SCENE_MAX_BYTES: usize = 32;
+/// `scene_param` appended to a contact link: at most 128 bytes once url-encoded.
+pub const SCENE_PARAM_MAX_BYTES: usize = 128;
+/// Smallest `limit` of `kf/account/list`.
+pub const LIST_LIMIT_MIN: u32 = 1;
+/// Largest (and default) `limit` of `kf/account/list`.
+pub const LIST_LIMIT_MAX: u32 = 100;
+/// `access_token`: at most 512 bytes.
+pub const ACCESS_TOKEN_MAX_BYTES: usize = 512;
+/// Every uploaded media file must be *larger* than this many bytes.
+pub const MEDIA_MIN_BYTES_EXCLUSIVE: u64 = 5;
+/// Largest image upload (JPG/PNG): 10 MB.
+pub const IMAGE_MAX_BYTES: u64 = 10 * 1024 * 1024;
+/// Largest voice upload (AMR): 2 MB.
+pub const VOICE_MAX_BYTES: u64 = 2 * 1024 * 1024;
+/// Largest video upload (MP4): 10 MB.
+pub const VIDEO_MAX_BYTES: u64 = 10 * 1024 * 1024;
+/// Largest plain file upload: 20 MB.
+pub const FILE_MAX_BYTES: u64 = 20 * 1024 * 1024;
+/// How long an uploaded temporary media stays usable: 3 days.
+pub const MEDIA_TTL_SECS: u64 = 3 * 24 * 3600;
+/// kf accounts a verified corp may hold.
+pub const ACCOUNTS_MAX_VERIFIED: usize = 5000;
+/// kf accounts an unverified corp may hold.
+pub const ACCOUNTS_MAX_UNVERIFIED: usize = 10;
+/// `expires_in` of a fresh access_token, in seconds.
+pub const TOKEN_TTL_SECS: u64 = 7200;
+/// Calls per corp, per API, per minute before 45009.
+pub const CALLS_PER_MINUTE: u32 = 10_000;
+/// Calls per corp, per API, per hour before 45009.
+pub const CALLS_PER_HOUR: u32 = 150_000;
