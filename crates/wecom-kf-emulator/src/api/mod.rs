@@ -1,0 +1,170 @@
+//! `/cgi-bin/…`: the emulated service. One module per API family, mirroring the URL.
+//!
+//! Every JSON endpoint goes through [`endpoint`]: count, fault, authenticate, rate-limit,
+//! decode, validate (with the shared rules of `wecom-kf-types`), handle, answer.
+
+mod gettoken;
+mod kf;
+mod media;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Extension, Router};
+use serde_json::error::Category;
+use wecom_kf_types::{Endpoint, ErrCode};
+
+use crate::reply::{self, Rejection};
+use crate::server::Conn;
+use crate::{Caller, Emulator, Fault};
+
+/// JSON bodies larger than this are refused (40058); uploads have their own limit.
+pub(crate) const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub(crate) fn routes() -> Router<Arc<Emulator>> {
+    let json = Router::new()
+        .route(gettoken::PATH, any(gettoken::handle))
+        .merge(kf::routes())
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+    json.merge(media::routes()).fallback(unknown_api)
+}
+
+/// An endpoint the emulator serves: its request type and what it does.
+pub(crate) trait Handle: Endpoint + Sized {
+    /// Do the call. The request is already validated against the documented limits.
+    fn handle(emulator: &Emulator, caller: &Caller, request: Self) -> Result<Self::Response, Rejection>;
+
+    /// Build the request from the query string when called with `GET` (only
+    /// `kf/account/list` allows that); `None`: GET is refused.
+    fn from_query(_query: &HashMap<String, String>) -> Option<Result<Self, Rejection>> {
+        None
+    }
+
+    /// The request to assume for an empty body, if the endpoint tolerates one.
+    fn empty() -> Option<Self> {
+        None
+    }
+}
+
+pub(crate) fn parse_query(query: Option<&str>) -> HashMap<String, String> {
+    query.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+}
+
+fn host(headers: &HeaderMap) -> String {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_owned()
+}
+
+/// A fault that acts before the call is handled; `Some` is the whole answer.
+async fn before(fault: Option<&Fault>, conn: Option<&Conn>, ip: Option<IpAddr>) -> Option<Response> {
+    match fault? {
+        Fault::Errcode { errcode } => Some(Rejection::from(ErrCode(*errcode)).into_response(ip)),
+        Fault::Http502 => Some(
+            (
+                StatusCode::BAD_GATEWAY,
+                [(header::CONTENT_TYPE, "text/html")],
+                "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+            )
+                .into_response(),
+        ),
+        Fault::DropBeforeCommit => match conn {
+            Some(conn) => conn.drop_now().await,
+            None => Some(StatusCode::OK.into_response()),
+        },
+        Fault::Latency { ms } => {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            None
+        }
+        _ => None,
+    }
+}
+
+/// A fault that acts after the call was handled (and committed).
+async fn after(fault: Option<Fault>, response: Response, conn: Option<&Conn>) -> Response {
+    let Some(fault) = fault else { return response };
+    match fault {
+        Fault::DropAfterCommit => match conn {
+            Some(conn) => conn.drop_now().await,
+            None => StatusCode::OK.into_response(),
+        },
+        Fault::Truncate => {
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+            reply::raw_json(bytes[..bytes.len() / 2].to_vec())
+        }
+        Fault::NonJson => (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<html><body>系统维护中 / under maintenance</body></html>").into_response(),
+        Fault::Oversized => {
+            let mut body = br#"{"errcode":0,"errmsg":"ok","padding":""#.to_vec();
+            body.resize(body.len() + 8 * 1024 * 1024, b'x');
+            body.extend_from_slice(br#""}"#);
+            reply::raw_json(body)
+        }
+        _ => response,
+    }
+}
+
+/// Decode the request: 40058 "Warning: wrong json format." for broken JSON, 40058 for
+/// wrong types, the endpoint's own codes (via validation) for missing or bad values.
+fn decode<E: Handle>(method: &Method, query: &HashMap<String, String>, body: Result<Bytes, BytesRejection>) -> Result<E, Rejection> {
+    if method == Method::GET {
+        return E::from_query(query).unwrap_or_else(|| Err(Rejection::with(ErrCode::INVALID_PARAMETER, "this API must be called with POST")));
+    }
+    if method != Method::POST {
+        return Err(Rejection::with(ErrCode::INVALID_PARAMETER, format!("{method} is not allowed; use POST")));
+    }
+    let body = body.map_err(|e| Rejection::with(ErrCode::INVALID_PARAMETER, format!("request body refused: {e}")))?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        if let Some(request) = E::empty() {
+            return Ok(request);
+        }
+    }
+    serde_json::from_slice::<E>(&body).map_err(|err| match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            Rejection::with(ErrCode::INVALID_PARAMETER, format!("Warning: wrong json format. {err}"))
+        }
+        Category::Data => Rejection::with(ErrCode::INVALID_PARAMETER, format!("invalid parameter type: {err}")),
+    })
+}
+
+/// The pipeline every JSON endpoint shares.
+pub(crate) async fn endpoint<E: Handle>(
+    State(emulator): State<Arc<Emulator>>,
+    conn: Option<Extension<Conn>>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let conn = conn.map(|Extension(c)| c);
+    let ip = conn.as_ref().map(|c| c.peer.ip());
+    emulator.count(E::PATH);
+    let fault = emulator.pick_fault(E::PATH);
+    if let Some(response) = before(fault.as_ref(), conn.as_ref(), ip).await {
+        return response;
+    }
+    let query = parse_query(query.as_deref());
+    let result = (|| {
+        let caller = emulator.authenticate(query.get("access_token").map(String::as_str), host(&headers))?;
+        emulator.rate_limit(E::PATH, query.get("debug").is_some_and(|d| d == "1"))?;
+        let request = decode::<E>(&method, &query, body)?;
+        request.validate().map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
+        E::handle(&emulator, &caller, request)
+    })();
+    let response = match result {
+        Ok(body) => reply::success(&body),
+        Err(rejection) => rejection.into_response(ip),
+    };
+    after(fault, response, conn.as_ref()).await
+}
+
+/// Any other path: the service answers JSON even here.
+async fn unknown_api(conn: Option<Extension<Conn>>, method: Method, uri: axum::http::Uri) -> Response {
+    let ip = conn.map(|Extension(c)| c.peer.ip());
+    Rejection::with(ErrCode::API_FORBIDDEN, format!("no such API: {method} {}", uri.path())).into_response(ip)
+}
