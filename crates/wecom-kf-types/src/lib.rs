@@ -61,6 +61,12 @@ pub trait Endpoint: Serialize + DeserializeOwned + Send + Sync {
     /// Check the documented limits. The error names the field, the limit, what was
     /// given, and the errcode the real service would answer.
     fn validate(&self) -> validate::Validated;
+
+    /// After an attempt whose outcome was unknown, whether a retry's `errcode` shows the
+    /// earlier attempt did the work (a repeated `del` answers 95004): its answer if so.
+    fn already_done(_code: ErrCode) -> Option<Self::Response> {
+        None
+    }
 }
 
 /// A success with no fields of its own (`{"errcode":0,"errmsg":"ok"}`).

@@ -100,6 +100,10 @@ impl Endpoint for DeleteAccount {
     fn validate(&self) -> Validated {
         validate_open_kfid(&self.open_kfid)
     }
+
+    fn already_done(code: ErrCode) -> Option<Empty> {
+        (code == ErrCode::OPEN_KFID_NOT_EXIST).then_some(Empty {})
+    }
 }
 
 /// `POST /cgi-bin/kf/account/update`: rename an account and/or change its avatar.

@@ -1,0 +1,174 @@
+//! The one `Error` type: API errors apart from transport, HTTP, decode, token and
+//! validation errors, with sources kept.
+//!
+//! No variant ever holds the `corpsecret` or an `access_token`: URLs are stripped from
+//! every `reqwest::Error` before it is wrapped, and no response body is kept.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wecom_kf_types::{ErrCode, Invalid, RetryClass};
+
+/// A boxed source error (from the HTTP stack), its URL already stripped.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything that can go wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service answered with a non-zero `errcode`.
+    #[error("{endpoint}: errcode {code}: {message}{}", hint(*code))]
+    Api {
+        /// The errcode, with its meaning via `Display`.
+        code: ErrCode,
+        /// The service's `errmsg` as sent.
+        message: String,
+        /// The path called, e.g. `/cgi-bin/kf/account/add`.
+        endpoint: &'static str,
+    },
+
+    /// A non-2xx HTTP status, e.g. a proxy's HTML 502 page: not a JSON answer.
+    #[error("{endpoint}: HTTP {status} ({content_type}), not a WeCom JSON answer")]
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// The `Content-Type` of the body (the body itself is not kept).
+        content_type: String,
+        /// The path called.
+        endpoint: &'static str,
+    },
+
+    /// Connecting, sending or receiving failed.
+    #[error("{endpoint}: transport error: {source}")]
+    Transport {
+        /// The path called.
+        endpoint: &'static str,
+        /// Whether the request may have reached the server (false: the connection was
+        /// never made).
+        maybe_sent: bool,
+        /// The underlying error, URL stripped.
+        #[source]
+        source: BoxError,
+    },
+
+    /// No answer within the configured timeout.
+    #[error("{endpoint}: no answer within {after:?}")]
+    Timeout {
+        /// The path called.
+        endpoint: &'static str,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+
+    /// The answer was not the JSON we expected.
+    #[error("{endpoint}: could not decode the answer at `{path}`: {source}")]
+    Decode {
+        /// The path called.
+        endpoint: &'static str,
+        /// JSON path of the offending value (e.g. `account_list[3].name`), `.` for the root.
+        path: String,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The answer was larger than the client accepts.
+    #[error("{endpoint}: answer larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The path called.
+        endpoint: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// No access_token could be had.
+    #[error("could not get an access_token: {0}")]
+    Token(#[source] Arc<Error>),
+
+    /// A value breaks a documented limit; nothing was sent.
+    #[error("{0} (nothing was sent)")]
+    Validation(#[from] Invalid),
+
+    /// A non-idempotent call (`kf/account/add`) may or may not have taken effect: do not
+    /// blindly retry; reconcile with `list`.
+    #[error("{endpoint}: outcome unknown, the request may have reached the server; check with kf/account/list before retrying: {source}")]
+    OutcomeUnknown {
+        /// The path called.
+        endpoint: &'static str,
+        /// What happened.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// Reading a local file (e.g. an avatar) failed; nothing was sent.
+    #[error("could not read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The client is misconfigured (e.g. no corp id).
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+fn hint(code: ErrCode) -> &'static str {
+    match code.get() {
+        60020 => " (hint: add this machine's IP to the app's 企业可信IP list)",
+        48007 => " (hint: the kf account is not managed by this app; grant it under 微信客服 → 通过API管理微信客服账号)",
+        48002 => " (hint: add the app to 微信客服 → 可调用接口的应用)",
+        45009 | 45033 => " (hint: rate limited; back off before retrying)",
+        _ => "",
+    }
+}
+
+impl Error {
+    /// The errcode, looking through [`Error::Token`] and [`Error::OutcomeUnknown`].
+    pub fn api_code(&self) -> Option<ErrCode> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            Error::Token(inner) => inner.api_code(),
+            Error::OutcomeUnknown { source, .. } => source.api_code(),
+            _ => None,
+        }
+    }
+
+    /// Whether a non-idempotent call may have taken effect.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
+    }
+
+    /// Whether nothing was sent because of a local check.
+    pub fn is_validation(&self) -> bool {
+        matches!(self, Error::Validation(_))
+    }
+
+    /// Whether trying again later may succeed (busy, throttled, network, 5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Api { code, .. } => matches!(code.retry_class(), RetryClass::Transient | RetryClass::Throttled),
+            Error::Http { status, .. } => *status >= 500,
+            Error::Transport { .. } | Error::Timeout { .. } | Error::Decode { .. } => true,
+            Error::Token(inner) => inner.is_transient(),
+            _ => false,
+        }
+    }
+
+    /// The look-up URL of the errcode, if this is an API error.
+    pub fn lookup_url(&self) -> Option<String> {
+        self.api_code().map(ErrCode::lookup_url)
+    }
+
+    /// Wrap a `reqwest::Error`, stripping its URL (which holds the token or secret).
+    pub(crate) fn from_reqwest(endpoint: &'static str, err: reqwest::Error, timeout: Duration) -> Error {
+        if err.is_timeout() {
+            return Error::Timeout { endpoint, after: timeout };
+        }
+        // A refused or failed connect never carried the request.
+        let maybe_sent = !err.is_connect() && !err.is_builder();
+        Error::Transport { endpoint, maybe_sent, source: Box::new(err.without_url()) }
+    }
+}

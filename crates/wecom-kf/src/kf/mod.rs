@@ -1,0 +1,4 @@
+//! `/cgi-bin/kf/…`: the 微信客服 API families, one module each, mirroring the URL.
+
+pub mod account;
+pub mod contact_way;

@@ -1,0 +1,78 @@
+//! The default [`TokenSource`]: `GET /cgi-bin/gettoken?corpid=…&corpsecret=…`.
+
+use std::fmt;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wecom_kf_types::token::{GetToken, GetTokenResponse};
+use wecom_kf_types::{RetryClass, Secret};
+
+use super::{BoxFuture, TokenSource};
+use crate::retry::RetryPolicy;
+use crate::transport::{Transport, decode};
+use crate::Error;
+
+/// Fetches tokens with a corp id and an app secret, retrying transient failures.
+pub struct GetTokenSource {
+    transport: Transport,
+    request: GetToken,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for GetTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetTokenSource").field("corpid", &self.request.corpid).field("corpsecret", &self.request.corpsecret).finish_non_exhaustive()
+    }
+}
+
+impl GetTokenSource {
+    pub(crate) fn new(transport: Transport, corp_id: String, secret: Secret, retry: RetryPolicy) -> Self {
+        GetTokenSource { transport, request: GetToken::new(corp_id, secret), retry }
+    }
+
+    async fn fetch_once(&self) -> Result<GetTokenResponse, Error> {
+        let request = self
+            .transport
+            .http
+            .get(self.transport.url(GetToken::PATH))
+            .query(&[("corpid", self.request.corpid.as_str()), ("corpsecret", self.request.corpsecret.expose())]);
+        let body = self.transport.send(GetToken::PATH, request).await?;
+        decode(GetToken::PATH, &body)
+    }
+}
+
+/// Hex SHA-256 of a secret, for cache keys: stable across processes, and not the secret.
+pub(crate) fn secret_hash(secret: &Secret) -> String {
+    let digest = Sha256::digest(secret.expose().as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+impl TokenSource for GetTokenSource {
+    fn fetch(&self) -> BoxFuture<'_, Result<(Secret, Duration), Error>> {
+        Box::pin(async move {
+            self.request.validate()?;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let err = match self.fetch_once().await {
+                    Ok(answer) => return Ok((answer.access_token, Duration::from_secs(answer.expires_in))),
+                    Err(err) => err,
+                };
+                // A wrong secret is never retried: repeated bad secrets get the IP blocked.
+                let retry = match &err {
+                    Error::Api { code, .. } => code.retry_class() == RetryClass::Transient,
+                    other => other.is_transient(),
+                };
+                if !retry || attempt >= self.retry.max_attempts {
+                    return Err(err);
+                }
+                tracing::warn!(attempt, error = %err, "gettoken failed; retrying");
+                tokio::time::sleep(self.retry.backoff(attempt)).await;
+            }
+        })
+    }
+
+    fn cache_key(&self) -> String {
+        format!("{}|{}|{}", self.transport.base_url, self.request.corpid, secret_hash(&self.request.corpsecret))
+    }
+}

@@ -1,0 +1,58 @@
+//! The client against the in-process emulator (127.0.0.1, port 0).
+
+mod accounts;
+mod errors;
+mod faults;
+mod media;
+mod secrets;
+mod tokens;
+
+use std::time::Duration;
+
+use wecom_kf::{Client, ClientBuilder, RetryPolicy};
+use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running, spawn};
+
+/// A 16×16 PNG.
+pub(crate) const PNG: &[u8] = include_bytes!("../../../wecom-kf-emulator/src/default-avatar.png");
+
+pub(crate) async fn emulator() -> Running {
+    emulator_with(Config::default()).await
+}
+
+pub(crate) async fn emulator_with(config: Config) -> Running {
+    spawn(config).await.expect("emulator starts")
+}
+
+/// Fast retries so fault tests stay quick.
+pub(crate) fn builder(em: &Running) -> ClientBuilder {
+    Client::builder()
+        .base_url(em.base_url())
+        .corp_id(DEMO_CORP_ID)
+        .secret(DEMO_SECRET)
+        .request_timeout(Duration::from_secs(5))
+        .retry_policy(RetryPolicy::attempts(3).with_backoff(Duration::from_millis(1), Duration::from_millis(20)))
+}
+
+pub(crate) fn client(em: &Running) -> Client {
+    builder(em).build().expect("client builds")
+}
+
+/// Upload the test PNG; returns its media_id.
+pub(crate) async fn avatar(client: &Client) -> String {
+    client
+        .media()
+        .upload(wecom_kf::types::media::MediaType::Image, wecom_kf::media::Media::bytes("avatar.png", PNG))
+        .await
+        .expect("upload")
+        .media_id
+}
+
+/// How many calls the emulator saw on `path`.
+pub(crate) fn calls(em: &Running, path: &str) -> u64 {
+    em.emulator().stats().requests.get(path).copied().unwrap_or(0)
+}
+
+/// Calls on every path.
+pub(crate) fn total_calls(em: &Running) -> u64 {
+    em.emulator().stats().requests.values().sum()
+}
