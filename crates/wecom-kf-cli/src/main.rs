@@ -1,1 +1,2 @@
+//! `wecom-kf`: placeholder until the CLI lands.
 fn main() {}

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -26,7 +25,10 @@ pub(crate) fn routes() -> Router<Arc<Emulator>> {
         .route("/__emulator/accounts", post(seed_account))
         .route("/__emulator/tokens/revoke", post(revoke))
         .route("/__emulator/tokens/expire", post(expire))
-        .route("/__emulator/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route(
+            "/__emulator/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
         .route("/__emulator/clock", post(clock))
         .route("/__emulator/media/{media_id}", get(media))
         .route("/__emulator/avatar/default.png", get(default_avatar))
@@ -48,7 +50,12 @@ fn body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> Result<T, Reje
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes).map_err(|e| Rejection::with(ErrCode::INVALID_PARAMETER, format!("Warning: wrong json format. {e}")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        Rejection::with(
+            ErrCode::INVALID_PARAMETER,
+            format!("Warning: wrong json format. {e}"),
+        )
+    })
 }
 
 async fn stats(State(emulator): State<Arc<Emulator>>) -> Response {
@@ -56,7 +63,12 @@ async fn stats(State(emulator): State<Arc<Emulator>>) -> Response {
 }
 
 async fn reset(State(emulator): State<Arc<Emulator>>) -> Response {
-    done(emulator.reset().map(|()| json!({})).map_err(Rejection::from))
+    done(
+        emulator
+            .reset()
+            .map(|()| json!({}))
+            .map_err(Rejection::from),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -67,7 +79,11 @@ struct Seed {
 
 /// Seed an account "created in the admin console": no app manages it.
 async fn seed_account(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
-    done(body::<Seed>(&bytes).and_then(|seed| emulator.seed_console_account(&seed.name)).map(|open_kfid| json!({ "open_kfid": open_kfid })))
+    done(
+        body::<Seed>(&bytes)
+            .and_then(|seed| emulator.seed_console_account(&seed.name))
+            .map(|open_kfid| json!({ "open_kfid": open_kfid })),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -77,11 +93,24 @@ struct Revoke {
 }
 
 async fn revoke(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
-    done(body::<Revoke>(&bytes).and_then(|r| emulator.revoke_tokens(r.access_token.as_deref()).map_err(Rejection::from)).map(|n| json!({ "revoked": n })))
+    done(
+        body::<Revoke>(&bytes)
+            .and_then(|r| {
+                emulator
+                    .revoke_tokens(r.access_token.as_deref())
+                    .map_err(Rejection::from)
+            })
+            .map(|n| json!({ "revoked": n })),
+    )
 }
 
 async fn expire(State(emulator): State<Arc<Emulator>>) -> Response {
-    done(emulator.expire_tokens().map(|()| json!({})).map_err(Rejection::from))
+    done(
+        emulator
+            .expire_tokens()
+            .map(|()| json!({}))
+            .map_err(Rejection::from),
+    )
 }
 
 async fn list_faults(State(emulator): State<Arc<Emulator>>) -> Response {
@@ -91,7 +120,9 @@ async fn list_faults(State(emulator): State<Arc<Emulator>>) -> Response {
 async fn add_fault(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
     done(
         serde_json::from_slice::<FaultRule>(&bytes)
-            .map_err(|e| Rejection::with(ErrCode::INVALID_PARAMETER, format!("bad fault rule: {e}")))
+            .map_err(|e| {
+                Rejection::with(ErrCode::INVALID_PARAMETER, format!("bad fault rule: {e}"))
+            })
             .map(|rule| {
                 emulator.add_fault(rule);
                 json!({ "faults": emulator.faults() })
@@ -120,7 +151,9 @@ async fn clock(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response 
 /// Uploaded media, served back: this is the `avatar` URL that `list` returns.
 async fn media(State(emulator): State<Arc<Emulator>>, Path(media_id): Path<String>) -> Response {
     match emulator.store().media_bytes(&media_id) {
-        Ok(Some((content_type, data))) => ([(header::CONTENT_TYPE, content_type)], data).into_response(),
+        Ok(Some((content_type, data))) => {
+            ([(header::CONTENT_TYPE, content_type)], data).into_response()
+        }
         Ok(None) => (StatusCode::NOT_FOUND, "no such media").into_response(),
         Err(code) => Rejection::from(code).into_response(None),
     }
@@ -129,4 +162,3 @@ async fn media(State(emulator): State<Arc<Emulator>>, Path(media_id): Path<Strin
 async fn default_avatar() -> Response {
     ([(header::CONTENT_TYPE, "image/png")], DEFAULT_AVATAR).into_response()
 }
-

@@ -37,7 +37,10 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use wecom_kf_types::ErrCode;
-use wecom_kf_types::limits::{ACCOUNTS_MAX_UNVERIFIED, ACCOUNTS_MAX_VERIFIED, CALLS_PER_HOUR, CALLS_PER_MINUTE, TOKEN_TTL_SECS};
+use wecom_kf_types::limits::{
+    ACCOUNTS_MAX_UNVERIFIED, ACCOUNTS_MAX_VERIFIED, CALLS_PER_HOUR, CALLS_PER_MINUTE,
+    TOKEN_TTL_SECS,
+};
 
 pub use faults::{Fault, FaultRule};
 use reply::Rejection;
@@ -94,15 +97,24 @@ impl Default for Config {
 impl Config {
     /// Defaults with the given SQLite file (or `:memory:`).
     pub fn with_db(db: impl Into<String>) -> Self {
-        Config { db: db.into(), ..Config::default() }
+        Config {
+            db: db.into(),
+            ..Config::default()
+        }
     }
 
     /// The account cap and the errcode for going past it.
     pub fn account_cap(&self) -> (usize, ErrCode) {
         if self.verified {
-            (self.max_accounts.unwrap_or(ACCOUNTS_MAX_VERIFIED), ErrCode::KF_ACCOUNT_COUNT_OUT_OF_LIMIT)
+            (
+                self.max_accounts.unwrap_or(ACCOUNTS_MAX_VERIFIED),
+                ErrCode::KF_ACCOUNT_COUNT_OUT_OF_LIMIT,
+            )
         } else {
-            (self.max_accounts.unwrap_or(ACCOUNTS_MAX_UNVERIFIED), ErrCode::UNVERIFIED_CORP_ACCOUNT_LIMIT)
+            (
+                self.max_accounts.unwrap_or(ACCOUNTS_MAX_UNVERIFIED),
+                ErrCode::UNVERIFIED_CORP_ACCOUNT_LIMIT,
+            )
         }
     }
 }
@@ -172,7 +184,10 @@ impl Emulator {
 
     /// Unix seconds, as the emulator sees them (see [`Emulator::advance_clock`]).
     pub fn now(&self) -> i64 {
-        let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
         i64::try_from(real).unwrap_or(i64::MAX) + self.clock_offset.load(Ordering::Relaxed)
     }
 
@@ -231,19 +246,33 @@ impl Emulator {
     /// Create an account as if made in the admin console: listed with
     /// `manage_privilege: false`, and managing it through the API fails with 48007.
     pub fn seed_console_account(&self, name: &str) -> Result<String, Rejection> {
-        wecom_kf_types::kf::account::validate_name(name).map_err(|e| Rejection::with(e.errcode, e.to_string()))?;
+        wecom_kf_types::kf::account::validate_name(name)
+            .map_err(|e| Rejection::with(e.errcode, e.to_string()))?;
         self.insert_account(name, String::new(), None)
     }
 
     /// Insert an account under the cap, atomically (the store lock is held throughout).
-    pub(crate) fn insert_account(&self, name: &str, media_id: String, owner: Option<AgentId>) -> Result<String, Rejection> {
+    pub(crate) fn insert_account(
+        &self,
+        name: &str,
+        media_id: String,
+        owner: Option<AgentId>,
+    ) -> Result<String, Rejection> {
         let (cap, over_cap) = self.config.account_cap();
         let mut store = self.store();
         if store.account_count() >= cap {
-            return Err(Rejection::with(over_cap, format!("the corp already has {cap} kf accounts")));
+            return Err(Rejection::with(
+                over_cap,
+                format!("the corp already has {cap} kf accounts"),
+            ));
         }
         let open_kfid = ids::open_kfid();
-        store.insert_account(AccountRow { open_kfid: open_kfid.clone(), name: name.to_owned(), media_id, owner })?;
+        store.insert_account(AccountRow {
+            open_kfid: open_kfid.clone(),
+            name: name.to_owned(),
+            media_id,
+            owner,
+        })?;
         Ok(open_kfid)
     }
 
@@ -258,14 +287,21 @@ impl Emulator {
 
     fn pick_fault(&self, path: &str) -> Option<Fault> {
         let fault = lock(&self.faults).pick(path)?;
-        *lock(&self.stats).faults_injected.entry(fault.name().to_owned()).or_default() += 1;
+        *lock(&self.stats)
+            .faults_injected
+            .entry(fault.name().to_owned())
+            .or_default() += 1;
         Some(fault)
     }
 
     /// Per-corp, per-API frequency limits (45009). `debug=1` calls have their own 5/min.
     fn rate_limit(&self, path: &'static str, debug: bool) -> Result<(), Rejection> {
         let now = self.now();
-        let (per_minute, per_hour) = if debug { (5, 5 * 60) } else { (self.config.calls_per_minute, self.config.calls_per_hour) };
+        let (per_minute, per_hour) = if debug {
+            (5, 5 * 60)
+        } else {
+            (self.config.calls_per_minute, self.config.calls_per_hour)
+        };
         let mut windows = lock(&self.windows);
         let w = windows.entry((path, debug)).or_default();
         if w.minute != now / 60 {
@@ -277,7 +313,10 @@ impl Emulator {
             w.hour_calls = 0;
         }
         if w.minute_calls >= per_minute || w.hour_calls >= per_hour {
-            return Err(Rejection::with(ErrCode::API_FREQ_OUT_OF_LIMIT, format!("more than {per_minute}/min or {per_hour}/h calls to {path}")));
+            return Err(Rejection::with(
+                ErrCode::API_FREQ_OUT_OF_LIMIT,
+                format!("more than {per_minute}/min or {per_hour}/h calls to {path}"),
+            ));
         }
         w.minute_calls += 1;
         w.hour_calls += 1;
@@ -287,12 +326,20 @@ impl Emulator {
     /// Who is calling: 41001 without a token, 40014 for an unknown one, 42001 (or the
     /// configured code) for an expired one.
     fn authenticate(&self, token: Option<&str>, host: String) -> Result<Caller, Rejection> {
-        let token = token.filter(|t| !t.is_empty()).ok_or(ErrCode::ACCESS_TOKEN_MISSING)?;
-        let row = self.store().token(token).ok_or(ErrCode::INVALID_ACCESS_TOKEN)?;
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(ErrCode::ACCESS_TOKEN_MISSING)?;
+        let row = self
+            .store()
+            .token(token)
+            .ok_or(ErrCode::INVALID_ACCESS_TOKEN)?;
         if row.expires_at <= self.now() {
             return Err(self.config.expired_token_errcode.into());
         }
-        Ok(Caller { agent: row.agent, host })
+        Ok(Caller {
+            agent: row.agent,
+            host,
+        })
     }
 
     /// The agent id of the app whose secret this is.
@@ -308,7 +355,11 @@ pub(crate) mod ids {
     use rand::distr::Alphanumeric;
 
     fn random(n: usize) -> String {
-        rand::rng().sample_iter(&Alphanumeric).take(n).map(char::from).collect()
+        rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(n)
+            .map(char::from)
+            .collect()
     }
 
     /// `wk` + 30 characters, like `wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw`.
@@ -391,5 +442,11 @@ pub async fn spawn_on(addr: SocketAddr, config: Config) -> std::io::Result<Runni
     let addr = listener.local_addr()?;
     let (shutdown, rx) = watch::channel(());
     let task = tokio::spawn(serve(listener, emulator.clone(), rx));
-    Ok(Running { base_url: format!("http://{addr}"), addr, emulator, shutdown, task: Some(task) })
+    Ok(Running {
+        base_url: format!("http://{addr}"),
+        addr,
+        emulator,
+        shutdown,
+        task: Some(task),
+    })
 }

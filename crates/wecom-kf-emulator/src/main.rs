@@ -13,7 +13,11 @@ use wecom_kf_types::limits::{CALLS_PER_HOUR, CALLS_PER_MINUTE, TOKEN_TTL_SECS};
 
 /// A faithful local WeCom 微信客服 server, persisted in SQLite.
 #[derive(Parser, Debug)]
-#[command(version, about, after_help = "Example:\n  wecom-kf-emulator --addr 127.0.0.1:8080 --db kf.db\n  curl 'http://127.0.0.1:8080/cgi-bin/gettoken?corpid=wwdemo00000000kf01&corpsecret=DEMO-SECRET-wecom-kf-emulator-0000000000000'")]
+#[command(
+    version,
+    about,
+    after_help = "Example:\n  wecom-kf-emulator --addr 127.0.0.1:8080 --db kf.db\n  curl 'http://127.0.0.1:8080/cgi-bin/gettoken?corpid=wwdemo00000000kf01&corpsecret=DEMO-SECRET-wecom-kf-emulator-0000000000000'"
+)]
 struct Args {
     /// Address to listen on. Port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -49,7 +53,12 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("WECOM_KF_EMULATOR_LOG")).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env(
+            "WECOM_KF_EMULATOR_LOG",
+        ))
+        .with_writer(std::io::stderr)
+        .init();
     let args = Args::parse();
     let mut config = Config::with_db(args.db);
     config.corp_id = args.corp_id;

@@ -27,7 +27,10 @@ impl From<ErrCode> for Rejection {
 impl Rejection {
     /// A rejection with a detail message.
     pub fn with(code: ErrCode, detail: impl Into<String>) -> Self {
-        Rejection { code, detail: Some(detail.into()) }
+        Rejection {
+            code,
+            detail: Some(detail.into()),
+        }
     }
 
     /// The errmsg the real service would send.
@@ -37,8 +40,12 @@ impl Rejection {
         let ip = ip.map_or_else(|| "127.0.0.1".to_owned(), |ip| ip.to_string());
         let code = self.code.get();
         match &self.detail {
-            Some(detail) => format!("{text}: {detail}, hint: [{hint}], from ip: {ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={code}"),
-            None => format!("{text}, hint: [{hint}], from ip: {ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={code}"),
+            Some(detail) => format!(
+                "{text}: {detail}, hint: [{hint}], from ip: {ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={code}"
+            ),
+            None => format!(
+                "{text}, hint: [{hint}], from ip: {ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={code}"
+            ),
         }
     }
 
@@ -49,13 +56,18 @@ impl Rejection {
             errcode: ErrCode,
             errmsg: String,
         }
-        json(&Body { errcode: self.code, errmsg: self.errmsg(ip) })
+        json(&Body {
+            errcode: self.code,
+            errmsg: self.errmsg(ip),
+        })
     }
 }
 
 /// The `hint: [...]` token: a unique-looking number, as the real service prints.
 fn hint() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     format!("{}{:06}", now.as_secs(), rand::random::<u32>() % 1_000_000)
 }
 
@@ -75,6 +87,9 @@ pub fn json<T: Serialize>(value: &T) -> Response {
 /// Pre-serialized JSON as a 200 answer.
 pub fn raw_json(bytes: Vec<u8>) -> Response {
     let mut response = (StatusCode::OK, bytes).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
     response
 }

@@ -48,11 +48,15 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, shutdown: watch
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
             let kill = Arc::new(Notify::new());
-            let conn = Conn { peer, kill: kill.clone() };
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-                request.extensions_mut().insert(conn.clone());
-                router.clone().oneshot(request)
-            });
+            let conn = Conn {
+                peer,
+                kill: kill.clone(),
+            };
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(conn.clone());
+                    router.clone().oneshot(request)
+                });
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(30))

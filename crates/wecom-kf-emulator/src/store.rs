@@ -87,40 +87,84 @@ fn busy(err: &rusqlite::Error) -> ErrCode {
 impl Store {
     /// Open (or create) the store at `path`; `:memory:` keeps everything in memory.
     pub fn open(path: &str) -> rusqlite::Result<Store> {
-        let db = if path == ":memory:" { Connection::open_in_memory()? } else { Connection::open(Path::new(path))? };
+        let db = if path == ":memory:" {
+            Connection::open_in_memory()?
+        } else {
+            Connection::open(Path::new(path))?
+        };
         db.pragma_update(None, "journal_mode", "WAL")?;
         // In WAL mode NORMAL makes a commit durable against a process crash (kill -9):
         // the WAL write happens before COMMIT returns. Only an OS crash can lose the tail.
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         db.execute_batch(SCHEMA)?;
-        let mut store = Store { db, accounts: BTreeMap::new(), by_kfid: HashMap::new(), tokens: HashMap::new(), media: HashMap::new() };
+        let mut store = Store {
+            db,
+            accounts: BTreeMap::new(),
+            by_kfid: HashMap::new(),
+            tokens: HashMap::new(),
+            media: HashMap::new(),
+        };
         store.load()?;
         Ok(store)
     }
 
     fn load(&mut self) -> rusqlite::Result<()> {
-        let mut stmt = self.db.prepare("SELECT seq, open_kfid, name, media_id, owner FROM accounts ORDER BY seq")?;
+        let mut stmt = self
+            .db
+            .prepare("SELECT seq, open_kfid, name, media_id, owner FROM accounts ORDER BY seq")?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, AccountRow { open_kfid: r.get(1)?, name: r.get(2)?, media_id: r.get(3)?, owner: r.get(4)? }))
+            Ok((
+                r.get::<_, i64>(0)?,
+                AccountRow {
+                    open_kfid: r.get(1)?,
+                    name: r.get(2)?,
+                    media_id: r.get(3)?,
+                    owner: r.get(4)?,
+                },
+            ))
         })?;
         for row in rows {
             let (seq, account) = row?;
             self.by_kfid.insert(account.open_kfid.clone(), seq);
             self.accounts.insert(seq, account);
         }
-        let mut stmt = self.db.prepare("SELECT token, agent, expires_at FROM tokens")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, TokenRow { agent: r.get(1)?, expires_at: r.get(2)? })))?;
+        let mut stmt = self
+            .db
+            .prepare("SELECT token, agent, expires_at FROM tokens")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                TokenRow {
+                    agent: r.get(1)?,
+                    expires_at: r.get(2)?,
+                },
+            ))
+        })?;
         for row in rows {
             let (token, row) = row?;
             self.tokens.insert(token, row);
         }
-        let mut stmt = self.db.prepare("SELECT media_id, type, created_at FROM media")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut stmt = self
+            .db
+            .prepare("SELECT media_id, type, created_at FROM media")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
         for row in rows {
             let (id, kind, created_at) = row?;
             if let Ok(media_type) = kind.parse() {
-                self.media.insert(id, MediaRow { media_type, created_at });
+                self.media.insert(
+                    id,
+                    MediaRow {
+                        media_type,
+                        created_at,
+                    },
+                );
             }
         }
         Ok(())
@@ -128,7 +172,9 @@ impl Store {
 
     /// Drop everything.
     pub fn reset(&mut self) -> Result<(), ErrCode> {
-        self.db.execute_batch("DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media;").map_err(|e| busy(&e))?;
+        self.db
+            .execute_batch("DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media;")
+            .map_err(|e| busy(&e))?;
         self.accounts.clear();
         self.by_kfid.clear();
         self.tokens.clear();
@@ -145,7 +191,9 @@ impl Store {
 
     /// Look an account up.
     pub fn account(&self, open_kfid: &str) -> Option<&AccountRow> {
-        self.by_kfid.get(open_kfid).and_then(|seq| self.accounts.get(seq))
+        self.by_kfid
+            .get(open_kfid)
+            .and_then(|seq| self.accounts.get(seq))
     }
 
     /// Accounts in creation order, from `offset`, at most `limit`.
@@ -156,8 +204,17 @@ impl Store {
     /// Insert an account; the caller has checked the cap under the same lock.
     pub fn insert_account(&mut self, account: AccountRow) -> Result<(), ErrCode> {
         self.db
-            .prepare_cached("INSERT INTO accounts (open_kfid, name, media_id, owner) VALUES (?1, ?2, ?3, ?4)")
-            .and_then(|mut s| s.execute(params![account.open_kfid, account.name, account.media_id, account.owner]))
+            .prepare_cached(
+                "INSERT INTO accounts (open_kfid, name, media_id, owner) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    account.open_kfid,
+                    account.name,
+                    account.media_id,
+                    account.owner
+                ])
+            })
             .map_err(|e| busy(&e))?;
         let seq = self.db.last_insert_rowid();
         self.by_kfid.insert(account.open_kfid.clone(), seq);
@@ -166,25 +223,35 @@ impl Store {
     }
 
     /// Change an account's name and/or avatar.
-    pub fn update_account(&mut self, open_kfid: &str, name: Option<&str>, media_id: Option<&str>) -> Result<(), ErrCode> {
-        let Some(&seq) = self.by_kfid.get(open_kfid) else { return Err(ErrCode::OPEN_KFID_NOT_EXIST) };
+    pub fn update_account(
+        &mut self,
+        open_kfid: &str,
+        name: Option<&str>,
+        media_id: Option<&str>,
+    ) -> Result<(), ErrCode> {
+        let Some(&seq) = self.by_kfid.get(open_kfid) else {
+            return Err(ErrCode::OPEN_KFID_NOT_EXIST);
+        };
         self.db
             .prepare_cached("UPDATE accounts SET name = coalesce(?2, name), media_id = coalesce(?3, media_id) WHERE seq = ?1")
             .and_then(|mut s| s.execute(params![seq, name, media_id]))
             .map_err(|e| busy(&e))?;
-        let row = self.accounts.get_mut(&seq).expect("mirror in sync with sqlite");
-        if let Some(name) = name {
-            name.clone_into(&mut row.name);
-        }
-        if let Some(media_id) = media_id {
-            media_id.clone_into(&mut row.media_id);
+        if let Some(row) = self.accounts.get_mut(&seq) {
+            if let Some(name) = name {
+                name.clone_into(&mut row.name);
+            }
+            if let Some(media_id) = media_id {
+                media_id.clone_into(&mut row.media_id);
+            }
         }
         Ok(())
     }
 
     /// Delete an account.
     pub fn delete_account(&mut self, open_kfid: &str) -> Result<(), ErrCode> {
-        let Some(&seq) = self.by_kfid.get(open_kfid) else { return Err(ErrCode::OPEN_KFID_NOT_EXIST) };
+        let Some(&seq) = self.by_kfid.get(open_kfid) else {
+            return Err(ErrCode::OPEN_KFID_NOT_EXIST);
+        };
         self.db
             .prepare_cached("DELETE FROM accounts WHERE seq = ?1")
             .and_then(|mut s| s.execute(params![seq]))
@@ -223,7 +290,9 @@ impl Store {
     /// Forget tokens (all of them, or one): the next call with them gets 40014.
     pub fn revoke_tokens(&mut self, only: Option<&str>) -> Result<usize, ErrCode> {
         let n = match only {
-            Some(token) => self.db.execute("DELETE FROM tokens WHERE token = ?1", params![token]),
+            Some(token) => self
+                .db
+                .execute("DELETE FROM tokens WHERE token = ?1", params![token]),
             None => self.db.execute("DELETE FROM tokens", []),
         }
         .map_err(|e| busy(&e))?;
@@ -238,7 +307,12 @@ impl Store {
 
     /// Make every token expire at `now`: the next call with them gets 42001.
     pub fn expire_tokens(&mut self, now: i64) -> Result<(), ErrCode> {
-        self.db.execute("UPDATE tokens SET expires_at = min(expires_at, ?1)", params![now]).map_err(|e| busy(&e))?;
+        self.db
+            .execute(
+                "UPDATE tokens SET expires_at = min(expires_at, ?1)",
+                params![now],
+            )
+            .map_err(|e| busy(&e))?;
         for row in self.tokens.values_mut() {
             row.expires_at = row.expires_at.min(now);
         }
@@ -253,21 +327,39 @@ impl Store {
     }
 
     /// Store an upload.
-    pub fn insert_media(&mut self, media_id: &str, media_type: MediaType, filename: &str, content_type: &str, data: &[u8], created_at: i64) -> Result<(), ErrCode> {
+    pub fn insert_media(
+        &mut self,
+        media_id: &str,
+        media_type: MediaType,
+        filename: &str,
+        content_type: &str,
+        data: &[u8],
+        created_at: i64,
+    ) -> Result<(), ErrCode> {
         self.db
             .execute(
                 "INSERT INTO media (media_id, type, filename, content_type, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![media_id, media_type.as_str(), filename, content_type, data, created_at],
             )
             .map_err(|e| busy(&e))?;
-        self.media.insert(media_id.to_owned(), MediaRow { media_type, created_at });
+        self.media.insert(
+            media_id.to_owned(),
+            MediaRow {
+                media_type,
+                created_at,
+            },
+        );
         Ok(())
     }
 
     /// The bytes and content type of an upload (for serving avatars).
     pub fn media_bytes(&self, media_id: &str) -> Result<Option<(String, Vec<u8>)>, ErrCode> {
         self.db
-            .query_row("SELECT content_type, data FROM media WHERE media_id = ?1", params![media_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT content_type, data FROM media WHERE media_id = ?1",
+                params![media_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
             .map_err(|e| busy(&e))
     }

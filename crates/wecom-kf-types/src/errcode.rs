@@ -118,7 +118,7 @@ catalogue! {
     /// 客服不在接待人员列表中.
     SERVICER_NOT_IN_LIST = 60253, "客服不在接待人员列表中", "servicer not in servicer list";
     /// token无权限访问指定应用.
-    TOKEN_NO_PERMISSION_ON_APP = 301002, "access_token无权限操作指定的应用", "access_token has no permission on the app";
+    TOKEN_NO_PERMISSION_ON_APP = 301_002, "access_token无权限操作指定的应用", "access_token has no permission on the app";
     /// 非法的open_kfid.
     INVALID_OPEN_KFID = 95000, "非法的open_kfid", "invalid open_kfid";
     /// 发送消息条数超过限制.
@@ -253,10 +253,15 @@ mod tests {
             assert!(!code.description_en().unwrap().is_empty());
         }
         // Every code of spec §6.2 (95xxx) that the 2024 capture lists.
-        for n in [95000, 95001, 95002, 95003, 95004, 95005, 95006, 95007, 95008, 95009, 95011,
-                  95012, 95013, 95014, 95015, 95016, 95017, 95018, 95019, 95022, 95023, 95026,
-                  95027, 95030, 95031, 95032] {
-            assert!(ErrCode(n).name().is_some(), "{n} missing from the catalogue");
+        for n in [
+            95000, 95001, 95002, 95003, 95004, 95005, 95006, 95007, 95008, 95009, 95011, 95012,
+            95013, 95014, 95015, 95016, 95017, 95018, 95019, 95022, 95023, 95026, 95027, 95030,
+            95031, 95032,
+        ] {
+            assert!(
+                ErrCode(n).name().is_some(),
+                "{n} missing from the catalogue"
+            );
         }
     }
 

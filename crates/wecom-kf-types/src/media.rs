@@ -7,9 +7,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::limits::{FILE_MAX_BYTES, IMAGE_MAX_BYTES, MEDIA_MIN_BYTES_EXCLUSIVE, VIDEO_MAX_BYTES, VOICE_MAX_BYTES};
-use crate::validate::{Invalid, Limit, Validated};
 use crate::ErrCode;
+use crate::limits::{
+    FILE_MAX_BYTES, IMAGE_MAX_BYTES, MEDIA_MIN_BYTES_EXCLUSIVE, VIDEO_MAX_BYTES, VOICE_MAX_BYTES,
+};
+use crate::validate::{Invalid, Limit, Validated};
 
 /// The path of the endpoint.
 pub const UPLOAD_PATH: &str = "/cgi-bin/media/upload";
@@ -85,7 +87,12 @@ impl Format {
 
 impl MediaType {
     /// Every type.
-    pub const ALL: [MediaType; 4] = [MediaType::Image, MediaType::Voice, MediaType::Video, MediaType::File];
+    pub const ALL: [MediaType; 4] = [
+        MediaType::Image,
+        MediaType::Voice,
+        MediaType::Video,
+        MediaType::File,
+    ];
 
     /// The wire name (`image`, `voice`, `video`, `file`).
     pub fn as_str(self) -> &'static str {
@@ -139,7 +146,10 @@ impl MediaType {
             };
             return Err(Invalid {
                 field: "media",
-                limit: Limit::Bytes { min: MEDIA_MIN_BYTES_EXCLUSIVE + 1, max: self.max_bytes() },
+                limit: Limit::Bytes {
+                    min: MEDIA_MIN_BYTES_EXCLUSIVE + 1,
+                    max: self.max_bytes(),
+                },
                 given: format!("{len} bytes for type {self}"),
                 errcode,
             });
@@ -155,7 +165,11 @@ impl MediaType {
                 field: "media",
                 limit: Limit::Format(formats),
                 given: format!("{format:?} content for type {self}"),
-                errcode: if self == MediaType::Image { ErrCode::INVALID_IMAGE_CONTENT } else { ErrCode::INVALID_MEDIA_FILE_TYPE },
+                errcode: if self == MediaType::Image {
+                    ErrCode::INVALID_IMAGE_CONTENT
+                } else {
+                    ErrCode::INVALID_MEDIA_FILE_TYPE
+                },
             }),
             _ => Ok(()),
         }
@@ -172,12 +186,15 @@ impl FromStr for MediaType {
     type Err = Invalid;
 
     fn from_str(s: &str) -> Result<Self, Invalid> {
-        MediaType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| Invalid {
-            field: "type",
-            limit: Limit::Pattern("image|voice|video|file"),
-            given: format!("{s:?}"),
-            errcode: ErrCode::INVALID_MEDIA_TYPE,
-        })
+        MediaType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| Invalid {
+                field: "type",
+                limit: Limit::Pattern("image|voice|video|file"),
+                given: format!("{s:?}"),
+                errcode: ErrCode::INVALID_MEDIA_TYPE,
+            })
     }
 }
 
@@ -198,7 +215,11 @@ pub struct UploadMediaResponse {
 impl UploadMediaResponse {
     /// An upload answer.
     pub fn new(media_type: MediaType, media_id: impl Into<String>, created_at: u64) -> Self {
-        UploadMediaResponse { media_type, media_id: media_id.into(), created_at }
+        UploadMediaResponse {
+            media_type,
+            media_id: media_id.into(),
+            created_at,
+        }
     }
 }
 
@@ -228,11 +249,19 @@ mod tests {
 
     #[test]
     fn size_limits_per_type() {
-        assert_eq!(MediaType::Image.validate_size(5).unwrap_err().errcode, ErrCode::INVALID_FILE_SIZE);
-        assert_eq!(MediaType::Image.validate_size(0).unwrap_err().errcode, ErrCode::EMPTY_MEDIA);
+        assert_eq!(
+            MediaType::Image.validate_size(5).unwrap_err().errcode,
+            ErrCode::INVALID_FILE_SIZE
+        );
+        assert_eq!(
+            MediaType::Image.validate_size(0).unwrap_err().errcode,
+            ErrCode::EMPTY_MEDIA
+        );
         assert!(MediaType::Image.validate_size(6).is_ok());
         assert!(MediaType::Image.validate_size(IMAGE_MAX_BYTES).is_ok());
-        let err = MediaType::Image.validate_size(IMAGE_MAX_BYTES + 1).unwrap_err();
+        let err = MediaType::Image
+            .validate_size(IMAGE_MAX_BYTES + 1)
+            .unwrap_err();
         assert_eq!(err.errcode, ErrCode::MEDIA_SIZE_OUT_OF_LIMIT);
         assert!(err.to_string().contains("10485760"), "{err}");
         assert!(MediaType::Voice.validate_size(VOICE_MAX_BYTES + 1).is_err());
@@ -243,11 +272,29 @@ mod tests {
 
     #[test]
     fn formats_are_sniffed() {
-        assert!(MediaType::Image.validate_format(b"\x89PNG\r\n\x1a\n....").is_ok());
-        assert!(MediaType::Image.validate_format(&[0xFF, 0xD8, 0xFF, 0xE0]).is_ok());
-        assert_eq!(MediaType::Image.validate_format(b"GIF89a").unwrap_err().errcode, ErrCode::INVALID_IMAGE_CONTENT);
+        assert!(
+            MediaType::Image
+                .validate_format(b"\x89PNG\r\n\x1a\n....")
+                .is_ok()
+        );
+        assert!(
+            MediaType::Image
+                .validate_format(&[0xFF, 0xD8, 0xFF, 0xE0])
+                .is_ok()
+        );
+        assert_eq!(
+            MediaType::Image
+                .validate_format(b"GIF89a")
+                .unwrap_err()
+                .errcode,
+            ErrCode::INVALID_IMAGE_CONTENT
+        );
         assert!(MediaType::Voice.validate_format(b"#!AMR\n").is_ok());
-        assert!(MediaType::Video.validate_format(b"\0\0\0\x18ftypmp42").is_ok());
+        assert!(
+            MediaType::Video
+                .validate_format(b"\0\0\0\x18ftypmp42")
+                .is_ok()
+        );
         assert!(MediaType::Video.validate_format(b"hello world").is_err());
         assert!(MediaType::File.validate_format(b"anything").is_ok());
     }
@@ -261,7 +308,8 @@ mod tests {
         let back = serde_json::to_value(&r).unwrap();
         assert_eq!(back["created_at"], "1380000000");
         let numeric: UploadMediaResponse =
-            serde_json::from_str(r#"{"type":"file","media_id":"m","created_at":1380000000}"#).unwrap();
+            serde_json::from_str(r#"{"type":"file","media_id":"m","created_at":1380000000}"#)
+                .unwrap();
         assert_eq!(numeric.created_at, 1_380_000_000);
     }
 }

@@ -51,7 +51,10 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ReplyVisitor<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Reply<T>, A::Error> {
-        let mut tap = StatusTap { inner: map, status: Status::default() };
+        let mut tap = StatusTap {
+            inner: map,
+            status: Status::default(),
+        };
         let body = match T::deserialize(de::value::MapAccessDeserializer::new(&mut tap)) {
             Ok(body) => Some(body),
             // An error answer lacks the success fields; what matters is the status.
@@ -61,7 +64,10 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ReplyVisitor<T> {
             }
             Err(err) => return Err(err),
         };
-        Ok(Reply { status: tap.status, body })
+        Ok(Reply {
+            status: tap.status,
+            body,
+        })
     }
 }
 
@@ -75,7 +81,10 @@ struct StatusTap<A> {
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for StatusTap<A> {
     type Error = A::Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
         loop {
             let Some(key) = self.inner.next_key::<Key<'de>>()? else {
                 return Ok(None);
@@ -150,7 +159,11 @@ pub struct Success<'a, T> {
 impl<'a, T: Serialize> Success<'a, T> {
     /// Wrap a body.
     pub fn new(body: &'a T) -> Self {
-        Success { errcode: ErrCode::OK, errmsg: "ok", body }
+        Success {
+            errcode: ErrCode::OK,
+            errmsg: "ok",
+            body,
+        }
     }
 }
 
@@ -166,8 +179,10 @@ mod tests {
         assert!(ok.status.errcode.is_ok());
         assert_eq!(ok.body.unwrap().open_kfid, "wk1");
 
-        let err: Reply<AddAccountResponse> =
-            serde_json::from_str(r#"{"errcode":95006,"errmsg":"invalid name","extra":[1,{"a":2}]}"#).unwrap();
+        let err: Reply<AddAccountResponse> = serde_json::from_str(
+            r#"{"errcode":95006,"errmsg":"invalid name","extra":[1,{"a":2}]}"#,
+        )
+        .unwrap();
         assert_eq!(err.status.errcode, ErrCode(95006));
         assert_eq!(err.status.errmsg, "invalid name");
         assert!(err.body.is_none());

@@ -26,12 +26,21 @@ impl GetToken {
 
     /// A token request for one app of one corp.
     pub fn new(corpid: impl Into<String>, corpsecret: Secret) -> Self {
-        GetToken { corpid: corpid.into(), corpsecret }
+        GetToken {
+            corpid: corpid.into(),
+            corpsecret,
+        }
     }
 
     /// Both parameters present (41002 / 41004 otherwise).
     pub fn validate(&self) -> Validated {
-        validate::required_bytes("corpid", &self.corpid, 64, ErrCode::CORPID_MISSING, ErrCode::INVALID_CORPID)?;
+        validate::required_bytes(
+            "corpid",
+            &self.corpid,
+            64,
+            ErrCode::CORPID_MISSING,
+            ErrCode::INVALID_CORPID,
+        )?;
         if self.corpsecret.is_empty() {
             return Err(validate::Invalid {
                 field: "corpsecret",
@@ -57,6 +66,9 @@ pub struct GetTokenResponse {
 impl GetTokenResponse {
     /// A token answer.
     pub fn new(access_token: Secret, expires_in: u64) -> Self {
-        GetTokenResponse { access_token, expires_in }
+        GetTokenResponse {
+            access_token,
+            expires_in,
+        }
     }
 }

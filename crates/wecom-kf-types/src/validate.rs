@@ -78,17 +78,27 @@ fn preview(value: &str) -> String {
         format!("{value:?}")
     } else {
         let head: String = value.chars().take(MAX).collect();
-        format!("{:?}…", head)
+        format!("{head:?}…")
     }
 }
 
 /// `value` must be `min..=max` characters.
-pub fn chars(field: &'static str, value: &str, min: usize, max: usize, errcode: ErrCode) -> Validated {
+pub fn chars(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+    errcode: ErrCode,
+) -> Validated {
     let n = value.chars().count();
     if n < min || n > max {
         return Err(Invalid {
             field,
-            limit: if min > 0 && n == 0 { Limit::Required } else { Limit::Chars { min, max } },
+            limit: if min > 0 && n == 0 {
+                Limit::Required
+            } else {
+                Limit::Chars { min, max }
+            },
             given: format!("{n} characters ({})", preview(value)),
             errcode,
         });
@@ -105,7 +115,12 @@ pub fn required_bytes(
     too_long: ErrCode,
 ) -> Validated {
     if value.is_empty() {
-        return Err(Invalid { field, limit: Limit::Required, given: "an empty value".into(), errcode: missing });
+        return Err(Invalid {
+            field,
+            limit: Limit::Required,
+            given: "an empty value".into(),
+            errcode: missing,
+        });
     }
     max_bytes(field, value, max, too_long)
 }
@@ -115,7 +130,10 @@ pub fn max_bytes(field: &'static str, value: &str, max: usize, errcode: ErrCode)
     if value.len() > max {
         return Err(Invalid {
             field,
-            limit: Limit::Bytes { min: 0, max: max as u64 },
+            limit: Limit::Bytes {
+                min: 0,
+                max: max as u64,
+            },
             given: format!("{} bytes ({})", value.len(), preview(value)),
             errcode,
         });
@@ -126,7 +144,12 @@ pub fn max_bytes(field: &'static str, value: &str, max: usize, errcode: ErrCode)
 /// `value` must be in `min..=max`.
 pub fn range(field: &'static str, value: u64, min: u64, max: u64, errcode: ErrCode) -> Validated {
     if value < min || value > max {
-        return Err(Invalid { field, limit: Limit::Range { min, max }, given: value.to_string(), errcode });
+        return Err(Invalid {
+            field,
+            limit: Limit::Range { min, max },
+            given: value.to_string(),
+            errcode,
+        });
     }
     Ok(())
 }
@@ -161,8 +184,15 @@ mod tests {
         let err = chars("name", &"客".repeat(17), 1, 16, ErrCode(95006)).unwrap_err();
         assert_eq!(err.field, "name");
         assert_eq!(err.limit, Limit::Chars { min: 1, max: 16 });
-        assert!(err.to_string().starts_with("invalid `name`: must be 1 to 16 characters; got 17 characters"), "{err}");
-        assert_eq!(chars("name", "", 1, 16, ErrCode(95006)).unwrap_err().limit, Limit::Required);
+        assert!(
+            err.to_string()
+                .starts_with("invalid `name`: must be 1 to 16 characters; got 17 characters"),
+            "{err}"
+        );
+        assert_eq!(
+            chars("name", "", 1, 16, ErrCode(95006)).unwrap_err().limit,
+            Limit::Required
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wecom_kf_types::kf::account::{
-    AddAccount, AddAccountResponse, DeleteAccount, ListAccounts, ListAccountsResponse, UpdateAccount,
+    AddAccount, AddAccountResponse, DeleteAccount, ListAccounts, ListAccountsResponse,
+    UpdateAccount,
 };
 use wecom_kf_types::kf::contact_way::{AddContactWay, AddContactWayResponse};
 use wecom_kf_types::media::UploadMediaResponse;
@@ -22,7 +23,11 @@ fn fixture(name: &str) -> Value {
 fn request<T: Endpoint + std::fmt::Debug>(name: &str) {
     let doc = fixture(name);
     let parsed: T = serde_json::from_value(doc.clone()).unwrap();
-    assert_eq!(serde_json::to_value(&parsed).unwrap(), doc, "{name} does not round-trip");
+    assert_eq!(
+        serde_json::to_value(&parsed).unwrap(),
+        doc,
+        "{name} does not round-trip"
+    );
 }
 
 fn response<T: DeserializeOwned + Serialize>(name: &str) {
@@ -60,9 +65,11 @@ fn responses_round_trip() {
 fn doc_examples_pass_validation() {
     let add: AddAccount = serde_json::from_value(fixture("kf_account_add.request.json")).unwrap();
     add.validate().unwrap();
-    let update: UpdateAccount = serde_json::from_value(fixture("kf_account_update.request.json")).unwrap();
+    let update: UpdateAccount =
+        serde_json::from_value(fixture("kf_account_update.request.json")).unwrap();
     update.validate().unwrap();
-    let link: AddContactWay = serde_json::from_value(fixture("kf_add_contact_way.request.json")).unwrap();
+    let link: AddContactWay =
+        serde_json::from_value(fixture("kf_add_contact_way.request.json")).unwrap();
     link.validate().unwrap();
 }
 

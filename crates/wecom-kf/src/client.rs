@@ -8,10 +8,12 @@ use std::time::Duration;
 use tracing::{Instrument, field};
 use wecom_kf_types::{DEFAULT_BASE_URL, Endpoint, RetryClass, Secret};
 
-use crate::retry::RetryPolicy;
-use crate::token::{AccessToken, CachedTokenProvider, Clock, GetTokenSource, SystemClock, TokenCache, TokenProvider};
-use crate::transport::{Transport, decode};
 use crate::Error;
+use crate::retry::RetryPolicy;
+use crate::token::{
+    AccessToken, CachedTokenProvider, Clock, GetTokenSource, SystemClock, TokenCache, TokenProvider,
+};
+use crate::transport::{Transport, decode};
 
 /// Builds a [`Client`].
 ///
@@ -100,7 +102,10 @@ impl ClientBuilder {
     /// Where the service is (default `https://qyapi.weixin.qq.com`); point it at an emulator.
     #[must_use]
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into().trim_end_matches('/').to_owned();
+        base_url
+            .into()
+            .trim_end_matches('/')
+            .clone_into(&mut self.base_url);
         self
     }
 
@@ -177,9 +182,10 @@ impl ClientBuilder {
 
     /// Build the client.
     pub fn build(self) -> Result<Client, Error> {
-        let http = match self.http {
-            Some(http) => http,
-            None => {
+        let http = if let Some(http) = self.http {
+            http
+        } else {
+            {
                 let mut builder = reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
                     .user_agent(self.user_agent)
@@ -189,26 +195,52 @@ impl ClientBuilder {
                 if let Some(proxy) = self.proxy {
                     builder = builder.proxy(proxy);
                 }
-                builder.build().map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", e.without_url())))?
+                builder.build().map_err(|e| {
+                    Error::Config(format!("cannot build the HTTP client: {}", e.without_url()))
+                })?
             }
         };
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(Error::Config(format!("base URL must start with http:// or https://, got {:?}", self.base_url)));
+            return Err(Error::Config(format!(
+                "base URL must start with http:// or https://, got {:?}",
+                self.base_url
+            )));
         }
-        let transport = Transport { http, base_url: self.base_url.into(), timeout: self.request_timeout, max_response_bytes: self.max_response_bytes };
+        let transport = Transport {
+            http,
+            base_url: self.base_url.into(),
+            timeout: self.request_timeout,
+            max_response_bytes: self.max_response_bytes,
+        };
         let tokens: Arc<dyn TokenProvider> = match (self.provider, self.corp_id, self.secret) {
             (Some(provider), _, _) => provider,
             (None, Some(corp_id), Some(secret)) => {
                 if corp_id.is_empty() || secret.is_empty() {
                     return Err(Error::Config("corp id and secret must not be empty".into()));
                 }
-                let source = GetTokenSource::new(transport.clone(), corp_id, secret, self.retry.clone());
+                let source =
+                    GetTokenSource::new(transport.clone(), corp_id, secret, self.retry.clone());
                 let cache = self.cache.unwrap_or_default();
-                Arc::new(CachedTokenProvider::new(Arc::new(source), &cache, self.clock, self.token_load_timeout))
+                Arc::new(CachedTokenProvider::new(
+                    Arc::new(source),
+                    &cache,
+                    self.clock,
+                    self.token_load_timeout,
+                ))
             }
-            _ => return Err(Error::Config("set corp_id and secret, or a token_provider".into())),
+            _ => {
+                return Err(Error::Config(
+                    "set corp_id and secret, or a token_provider".into(),
+                ));
+            }
         };
-        Ok(Client { inner: Arc::new(Inner { transport, tokens, retry: self.retry }) })
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                tokens,
+                retry: self.retry,
+            }),
+        })
     }
 }
 
@@ -227,7 +259,10 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.inner.transport.base_url).field("retry", &self.inner.retry).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.transport.base_url)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
     }
 }
 
@@ -273,7 +308,10 @@ impl Client {
     /// ```
     pub async fn execute<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
         request.validate()?;
-        let body = bytes::Bytes::from(serde_json::to_vec(request).map_err(|e| Error::Config(format!("cannot serialize the request: {e}")))?);
+        let body = bytes::Bytes::from(
+            serde_json::to_vec(request)
+                .map_err(|e| Error::Config(format!("cannot serialize the request: {e}")))?,
+        );
         let transport = self.transport();
         self.run(E::PATH, E::IDEMPOTENT, E::already_done, |token| {
             let request = transport
@@ -290,12 +328,24 @@ impl Client {
     /// The loop every call shares: token, attempt, classify, refresh once on a token
     /// error, back off and retry what is safe to retry. Bounded: at most
     /// `max_attempts` attempts plus one token retry.
-    pub(crate) async fn run<T, F, Fut>(&self, endpoint: &'static str, idempotent: bool, already_done: fn(wecom_kf_types::ErrCode) -> Option<T>, mut attempt_fn: F) -> Result<T, Error>
+    pub(crate) async fn run<T, F, Fut>(
+        &self,
+        endpoint: &'static str,
+        idempotent: bool,
+        already_done: fn(wecom_kf_types::ErrCode) -> Option<T>,
+        mut attempt_fn: F,
+    ) -> Result<T, Error>
     where
         F: FnMut(&AccessToken) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let span = tracing::info_span!("wecom_kf.call", endpoint, attempt = field::Empty, errcode = field::Empty, latency_ms = field::Empty);
+        let span = tracing::info_span!(
+            "wecom_kf.call",
+            endpoint,
+            attempt = field::Empty,
+            errcode = field::Empty,
+            latency_ms = field::Empty
+        );
         async move {
             let retry = &self.inner.retry;
             let mut token = self.inner.tokens.token().await?;
@@ -320,11 +370,9 @@ impl Client {
                 let code = err.api_code();
                 if let Some(code) = code {
                     span.record("errcode", code.get());
-                    if maybe_applied {
-                        if let Some(done) = already_done(code) {
-                            tracing::debug!(%code, "an earlier attempt already did it");
-                            return Ok(done);
-                        }
+                    if maybe_applied && let Some(done) = already_done(code) {
+                        tracing::debug!(%code, "an earlier attempt already did it");
+                        return Ok(done);
                     }
                     if code.retry_class() == RetryClass::Token {
                         if token_retried {

@@ -91,7 +91,9 @@ pub enum Error {
 
     /// A non-idempotent call (`kf/account/add`) may or may not have taken effect: do not
     /// blindly retry; reconcile with `list`.
-    #[error("{endpoint}: outcome unknown, the request may have reached the server; check with kf/account/list before retrying: {source}")]
+    #[error(
+        "{endpoint}: outcome unknown, the request may have reached the server; check with kf/account/list before retrying: {source}"
+    )]
     OutcomeUnknown {
         /// The path called.
         endpoint: &'static str,
@@ -118,7 +120,9 @@ pub enum Error {
 fn hint(code: ErrCode) -> &'static str {
     match code.get() {
         60020 => " (hint: add this machine's IP to the app's 企业可信IP list)",
-        48007 => " (hint: the kf account is not managed by this app; grant it under 微信客服 → 通过API管理微信客服账号)",
+        48007 => {
+            " (hint: the kf account is not managed by this app; grant it under 微信客服 → 通过API管理微信客服账号)"
+        }
         48002 => " (hint: add the app to 微信客服 → 可调用接口的应用)",
         45009 | 45033 => " (hint: rate limited; back off before retrying)",
         _ => "",
@@ -149,7 +153,10 @@ impl Error {
     /// Whether trying again later may succeed (busy, throttled, network, 5xx).
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Api { code, .. } => matches!(code.retry_class(), RetryClass::Transient | RetryClass::Throttled),
+            Error::Api { code, .. } => matches!(
+                code.retry_class(),
+                RetryClass::Transient | RetryClass::Throttled
+            ),
             Error::Http { status, .. } => *status >= 500,
             Error::Transport { .. } | Error::Timeout { .. } | Error::Decode { .. } => true,
             Error::Token(inner) => inner.is_transient(),
@@ -163,12 +170,23 @@ impl Error {
     }
 
     /// Wrap a `reqwest::Error`, stripping its URL (which holds the token or secret).
-    pub(crate) fn from_reqwest(endpoint: &'static str, err: reqwest::Error, timeout: Duration) -> Error {
+    pub(crate) fn from_reqwest(
+        endpoint: &'static str,
+        err: reqwest::Error,
+        timeout: Duration,
+    ) -> Error {
         if err.is_timeout() {
-            return Error::Timeout { endpoint, after: timeout };
+            return Error::Timeout {
+                endpoint,
+                after: timeout,
+            };
         }
         // A refused or failed connect never carried the request.
         let maybe_sent = !err.is_connect() && !err.is_builder();
-        Error::Transport { endpoint, maybe_sent, source: Box::new(err.without_url()) }
+        Error::Transport {
+            endpoint,
+            maybe_sent,
+            source: Box::new(err.without_url()),
+        }
     }
 }

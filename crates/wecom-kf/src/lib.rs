@@ -56,6 +56,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     fn assert_send_sync<T: Send + Sync>() {}
+    fn stream_is_send<S: Send>(_: &S) {}
 
     #[test]
     fn public_types_are_send_and_sync() {
@@ -64,8 +65,11 @@ mod tests {
         assert_send_sync::<crate::Error>();
         assert_send_sync::<crate::token::TokenCache>();
         assert_send_sync::<crate::kf::account::AccountApi>();
-        fn stream_is_send<S: Send>(_: &S) {}
-        let client = crate::Client::builder().corp_id("c").secret("s").build().unwrap();
+        let client = crate::Client::builder()
+            .corp_id("c")
+            .secret("s")
+            .build()
+            .unwrap();
         stream_is_send(&client.account().list_all());
     }
 }

@@ -28,19 +28,30 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 3, initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(2), retry_throttled: false }
+        RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            retry_throttled: false,
+        }
     }
 }
 
 impl RetryPolicy {
     /// Never retry.
     pub fn never() -> Self {
-        RetryPolicy { max_attempts: 1, ..Self::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            ..Self::default()
+        }
     }
 
     /// `attempts` attempts in all, with the default backoff.
     pub fn attempts(attempts: u32) -> Self {
-        RetryPolicy { max_attempts: attempts.max(1), ..Self::default() }
+        RetryPolicy {
+            max_attempts: attempts.max(1),
+            ..Self::default()
+        }
     }
 
     /// Set the backoff range.
@@ -54,7 +65,10 @@ impl RetryPolicy {
     /// How long to wait after failed attempt number `attempt` (1-based): a random
     /// duration up to `initial × 2^(attempt-1)`, capped at `max_backoff`.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self.initial_backoff.saturating_mul(1 << attempt.saturating_sub(1).min(16)).min(self.max_backoff);
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+            .min(self.max_backoff);
         let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
         Duration::from_millis(rand::rng().random_range(0..=millis))
     }

@@ -23,19 +23,43 @@ impl Transport {
     }
 
     /// Send and read the body. Never puts the URL (which carries the token) in an error.
-    pub async fn send(&self, endpoint: &'static str, request: reqwest::RequestBuilder) -> Result<Bytes, Error> {
-        let mut response = request.timeout(self.timeout).send().await.map_err(|e| Error::from_reqwest(endpoint, e, self.timeout))?;
+    pub async fn send(
+        &self,
+        endpoint: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Bytes, Error> {
+        let mut response = request
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| Error::from_reqwest(endpoint, e, self.timeout))?;
         let status = response.status();
         if !status.is_success() {
-            let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("no content type").to_owned();
-            return Err(Error::Http { status: status.as_u16(), content_type, endpoint });
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("no content type")
+                .to_owned();
+            return Err(Error::Http {
+                status: status.as_u16(),
+                content_type,
+                endpoint,
+            });
         }
         let limit = self.max_response_bytes;
-        if response.content_length().is_some_and(|len| len > limit as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
             return Err(Error::ResponseTooLarge { endpoint, limit });
         }
         let mut body = BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| Error::from_reqwest(endpoint, e, self.timeout))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Error::from_reqwest(endpoint, e, self.timeout))?
+        {
             if body.len() + chunk.len() > limit {
                 return Err(Error::ResponseTooLarge { endpoint, limit });
             }
@@ -49,21 +73,42 @@ impl Transport {
 /// becomes [`Error::Decode`] with the JSON path of the problem.
 pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static str, body: &[u8]) -> Result<T, Error> {
     let first_error = match serde_json::from_slice::<Reply<T>>(body) {
-        Ok(Reply { status, body: Some(body) }) if status.errcode.is_ok() => return Ok(body),
-        Ok(Reply { status, .. }) => return Err(Error::Api { code: status.errcode, message: status.errmsg, endpoint }),
+        Ok(Reply {
+            status,
+            body: Some(body),
+        }) if status.errcode.is_ok() => return Ok(body),
+        Ok(Reply { status, .. }) => {
+            return Err(Error::Api {
+                code: status.errcode,
+                message: status.errmsg,
+                endpoint,
+            });
+        }
         Err(err) => err,
     };
     // The slow path, only for answers that did not decode: an error answer whose body
     // confused the one-pass reader, or a real decode error whose JSON path we want.
-    if let Ok(status) = serde_json::from_slice::<Status>(body) {
-        if !status.errcode.is_ok() {
-            return Err(Error::Api { code: status.errcode, message: status.errmsg, endpoint });
-        }
+    if let Ok(status) = serde_json::from_slice::<Status>(body)
+        && !status.errcode.is_ok()
+    {
+        return Err(Error::Api {
+            code: status.errcode,
+            message: status.errmsg,
+            endpoint,
+        });
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(err) => Err(Error::Decode { endpoint, path: err.path().to_string(), source: err.into_inner() }),
-        Ok(_) => Err(Error::Decode { endpoint, path: ".".to_owned(), source: first_error }),
+        Err(err) => Err(Error::Decode {
+            endpoint,
+            path: err.path().to_string(),
+            source: err.into_inner(),
+        }),
+        Ok(_) => Err(Error::Decode {
+            endpoint,
+            path: ".".to_owned(),
+            source: first_error,
+        }),
     }
 }
 
@@ -86,16 +131,32 @@ mod tests {
 
     #[test]
     fn api_errors_are_typed() {
-        let err = decode::<ListAccountsResponse>("/x", br#"{"errcode":40014,"errmsg":"invalid access_token"}"#).unwrap_err();
+        let err = decode::<ListAccountsResponse>(
+            "/x",
+            br#"{"errcode":40014,"errmsg":"invalid access_token"}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.api_code(), Some(ErrCode::INVALID_ACCESS_TOKEN));
         // An error answer whose other fields have the wrong types is still an API error.
-        let err = decode::<ListAccountsResponse>("/x", br#"{"errcode":-1,"errmsg":"busy","account_list":5}"#).unwrap_err();
+        let err = decode::<ListAccountsResponse>(
+            "/x",
+            br#"{"errcode":-1,"errmsg":"busy","account_list":5}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.api_code(), Some(ErrCode::SYSTEM_BUSY));
     }
 
     #[test]
     fn garbage_never_panics() {
-        for body in [&b""[..], b"<html>502</html>", b"{\"errcode\":", b"null", b"[]", b"{\"errcode\":\"x\"}", &[0xff, 0xfe]] {
+        for body in [
+            &b""[..],
+            b"<html>502</html>",
+            b"{\"errcode\":",
+            b"null",
+            b"[]",
+            b"{\"errcode\":\"x\"}",
+            &[0xff, 0xfe],
+        ] {
             assert!(decode::<ListAccountsResponse>("/x", body).is_err());
         }
     }

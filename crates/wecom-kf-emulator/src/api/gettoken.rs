@@ -17,7 +17,11 @@ use crate::{Emulator, ids};
 
 pub(super) const PATH: &str = GetToken::PATH;
 
-pub(super) async fn handle(State(emulator): State<Arc<Emulator>>, conn: Option<Extension<Conn>>, RawQuery(query): RawQuery) -> Response {
+pub(super) async fn handle(
+    State(emulator): State<Arc<Emulator>>,
+    conn: Option<Extension<Conn>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let conn = conn.map(|Extension(c)| c);
     let ip = conn.as_ref().map(|c| c.peer.ip());
     emulator.count(PATH);
@@ -33,16 +37,23 @@ pub(super) async fn handle(State(emulator): State<Arc<Emulator>>, conn: Option<E
     after(fault, response, conn.as_ref()).await
 }
 
-fn issue(emulator: &Emulator, query: &std::collections::HashMap<String, String>) -> Result<GetTokenResponse, Rejection> {
+fn issue(
+    emulator: &Emulator,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<GetTokenResponse, Rejection> {
     let request = GetToken::new(
         query.get("corpid").cloned().unwrap_or_default(),
         Secret::new(query.get("corpsecret").map_or("", String::as_str)),
     );
-    request.validate().map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
+    request
+        .validate()
+        .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
     if request.corpid != emulator.config().corp_id {
         return Err(ErrCode::INVALID_CORPID.into());
     }
-    let agent = emulator.agent_of(request.corpsecret.expose()).ok_or(ErrCode::INVALID_CREDENTIAL)?;
+    let agent = emulator
+        .agent_of(request.corpsecret.expose())
+        .ok_or(ErrCode::INVALID_CREDENTIAL)?;
     emulator.rate_limit(PATH, false)?;
     let now = emulator.now();
     let mut store = emulator.store();
@@ -52,6 +63,12 @@ fn issue(emulator: &Emulator, query: &std::collections::HashMap<String, String>)
     }
     let ttl = emulator.config().token_ttl;
     let token = ids::access_token();
-    store.insert_token(token.clone(), TokenRow { agent, expires_at: now + i64::try_from(ttl).unwrap_or(i64::MAX / 2) })?;
+    store.insert_token(
+        token.clone(),
+        TokenRow {
+            agent,
+            expires_at: now + i64::try_from(ttl).unwrap_or(i64::MAX / 2),
+        },
+    )?;
     Ok(GetTokenResponse::new(Secret::new(token), ttl))
 }

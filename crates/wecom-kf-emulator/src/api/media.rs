@@ -22,7 +22,9 @@ use crate::{Caller, Emulator, ids};
 const UPLOAD_BODY_LIMIT: usize = FILE_MAX_BYTES as usize + 64 * 1024;
 
 pub(super) fn routes() -> Router<Arc<Emulator>> {
-    Router::new().route(UPLOAD_PATH, post(handle)).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
+    Router::new()
+        .route(UPLOAD_PATH, post(handle))
+        .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
 }
 
 async fn handle(
@@ -41,10 +43,22 @@ async fn handle(
     }
     let query = parse_query(query.as_deref());
     let result = async {
-        let caller = emulator.authenticate(query.get("access_token").map(String::as_str), host(&headers))?;
+        let caller = emulator.authenticate(
+            query.get("access_token").map(String::as_str),
+            host(&headers),
+        )?;
         emulator.rate_limit(UPLOAD_PATH, false)?;
-        let media_type: MediaType = query.get("type").map_or("", String::as_str).parse().map_err(|e: wecom_kf_types::Invalid| Rejection::with(e.errcode, e.to_string()))?;
-        let multipart = multipart.map_err(|e| Rejection::with(ErrCode::INVALID_MEDIA_FILE_TYPE, format!("not a multipart/form-data body: {e}")))?;
+        let media_type: MediaType = query
+            .get("type")
+            .map_or("", String::as_str)
+            .parse()
+            .map_err(|e: wecom_kf_types::Invalid| Rejection::with(e.errcode, e.to_string()))?;
+        let multipart = multipart.map_err(|e| {
+            Rejection::with(
+                ErrCode::INVALID_MEDIA_FILE_TYPE,
+                format!("not a multipart/form-data body: {e}"),
+            )
+        })?;
         upload(&emulator, &caller, media_type, multipart).await
     }
     .await;
@@ -55,11 +69,24 @@ async fn handle(
     after(fault, response, conn.as_ref()).await
 }
 
-async fn upload(emulator: &Emulator, _caller: &Caller, media_type: MediaType, mut multipart: Multipart) -> Result<UploadMediaResponse, Rejection> {
-    let too_big = |e: axum::extract::multipart::MultipartError| Rejection::with(ErrCode::MEDIA_SIZE_OUT_OF_LIMIT, format!("could not read the upload: {e}"));
+async fn upload(
+    emulator: &Emulator,
+    _caller: &Caller,
+    media_type: MediaType,
+    mut multipart: Multipart,
+) -> Result<UploadMediaResponse, Rejection> {
+    let too_big = |e: axum::extract::multipart::MultipartError| {
+        Rejection::with(
+            ErrCode::MEDIA_SIZE_OUT_OF_LIMIT,
+            format!("could not read the upload: {e}"),
+        )
+    };
     loop {
         let Some(field) = multipart.next_field().await.map_err(too_big)? else {
-            return Err(Rejection::with(ErrCode::INVALID_MEDIA_FILE_TYPE, format!("no form part named \"{FORM_PART}\"")));
+            return Err(Rejection::with(
+                ErrCode::INVALID_MEDIA_FILE_TYPE,
+                format!("no form part named \"{FORM_PART}\""),
+            ));
         };
         if field.name() != Some(FORM_PART) {
             continue;
@@ -67,12 +94,27 @@ async fn upload(emulator: &Emulator, _caller: &Caller, media_type: MediaType, mu
         let filename = field.file_name().unwrap_or("media").to_owned();
         let data = field.bytes().await.map_err(too_big)?;
         let invalid = |e: wecom_kf_types::Invalid| Rejection::with(e.errcode, e.to_string());
-        media_type.validate_size(data.len() as u64).map_err(invalid)?;
-        media_type.validate_format(&data[..data.len().min(16)]).map_err(invalid)?;
+        media_type
+            .validate_size(data.len() as u64)
+            .map_err(invalid)?;
+        media_type
+            .validate_format(&data[..data.len().min(16)])
+            .map_err(invalid)?;
         let content_type = Format::sniff(&data[..data.len().min(16)]).content_type();
         let media_id = ids::media_id();
         let now = emulator.now();
-        emulator.store().insert_media(&media_id, media_type, &filename, content_type, &data, now)?;
-        return Ok(UploadMediaResponse::new(media_type, media_id, u64::try_from(now).unwrap_or(0)));
+        emulator.store().insert_media(
+            &media_id,
+            media_type,
+            &filename,
+            content_type,
+            &data,
+            now,
+        )?;
+        return Ok(UploadMediaResponse::new(
+            media_type,
+            media_id,
+            u64::try_from(now).unwrap_or(0),
+        ));
     }
 }

@@ -40,7 +40,11 @@ pub(crate) fn routes() -> Router<Arc<Emulator>> {
 /// An endpoint the emulator serves: its request type and what it does.
 pub(crate) trait Handle: Endpoint + Sized {
     /// Do the call. The request is already validated against the documented limits.
-    fn handle(emulator: &Emulator, caller: &Caller, request: Self) -> Result<Self::Response, Rejection>;
+    fn handle(
+        emulator: &Emulator,
+        caller: &Caller,
+        request: Self,
+    ) -> Result<Self::Response, Rejection>;
 
     /// Build the request from the query string when called with `GET` (only
     /// `kf/account/list` allows that); `None`: GET is refused.
@@ -55,15 +59,25 @@ pub(crate) trait Handle: Endpoint + Sized {
 }
 
 pub(crate) fn parse_query(query: Option<&str>) -> HashMap<String, String> {
-    query.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+    query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
 }
 
 fn host(headers: &HeaderMap) -> String {
-    headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_owned()
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned()
 }
 
 /// A fault that acts before the call is handled; `Some` is the whole answer.
-async fn before(fault: Option<&Fault>, conn: Option<&Conn>, ip: Option<IpAddr>) -> Option<Response> {
+async fn before(
+    fault: Option<&Fault>,
+    conn: Option<&Conn>,
+    ip: Option<IpAddr>,
+) -> Option<Response> {
     match fault? {
         Fault::Errcode { errcode } => Some(Rejection::from(ErrCode(*errcode)).into_response(ip)),
         Fault::Http502 => Some(
@@ -95,10 +109,17 @@ async fn after(fault: Option<Fault>, response: Response, conn: Option<&Conn>) ->
             None => StatusCode::OK.into_response(),
         },
         Fault::Truncate => {
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
             reply::raw_json(bytes[..bytes.len() / 2].to_vec())
         }
-        Fault::NonJson => (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<html><body>系统维护中 / under maintenance</body></html>").into_response(),
+        Fault::NonJson => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>系统维护中 / under maintenance</body></html>",
+        )
+            .into_response(),
         Fault::Oversized => {
             let mut body = br#"{"errcode":0,"errmsg":"ok","padding":""#.to_vec();
             body.resize(body.len() + 8 * 1024 * 1024, b'x');
@@ -111,24 +132,59 @@ async fn after(fault: Option<Fault>, response: Response, conn: Option<&Conn>) ->
 
 /// Decode the request: 40058 "Warning: wrong json format." for broken JSON, 40058 for
 /// wrong types, the endpoint's own codes (via validation) for missing or bad values.
-fn decode<E: Handle>(method: &Method, query: &HashMap<String, String>, body: Result<Bytes, BytesRejection>) -> Result<E, Rejection> {
+fn decode<E: Handle>(
+    method: &Method,
+    query: &HashMap<String, String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<E, Rejection> {
     if method == Method::GET {
-        return E::from_query(query).unwrap_or_else(|| Err(Rejection::with(ErrCode::INVALID_PARAMETER, "this API must be called with POST")));
+        return E::from_query(query).unwrap_or_else(|| {
+            Err(Rejection::with(
+                ErrCode::INVALID_PARAMETER,
+                "this API must be called with POST",
+            ))
+        });
     }
     if method != Method::POST {
-        return Err(Rejection::with(ErrCode::INVALID_PARAMETER, format!("{method} is not allowed; use POST")));
+        return Err(Rejection::with(
+            ErrCode::INVALID_PARAMETER,
+            format!("{method} is not allowed; use POST"),
+        ));
     }
-    let body = body.map_err(|e| Rejection::with(ErrCode::INVALID_PARAMETER, format!("request body refused: {e}")))?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        if let Some(request) = E::empty() {
-            return Ok(request);
-        }
+    let body = body.map_err(|e| {
+        Rejection::with(
+            ErrCode::INVALID_PARAMETER,
+            format!("request body refused: {e}"),
+        )
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace)
+        && let Some(request) = E::empty()
+    {
+        return Ok(request);
+    }
+    // serde would also read a struct from a JSON array; the service wants an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                Ok(_) => {
+                    Rejection::with(ErrCode::INVALID_PARAMETER, "the body must be a JSON object")
+                }
+                Err(err) => Rejection::with(
+                    ErrCode::INVALID_PARAMETER,
+                    format!("Warning: wrong json format. {err}"),
+                ),
+            },
+        );
     }
     serde_json::from_slice::<E>(&body).map_err(|err| match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            Rejection::with(ErrCode::INVALID_PARAMETER, format!("Warning: wrong json format. {err}"))
-        }
-        Category::Data => Rejection::with(ErrCode::INVALID_PARAMETER, format!("invalid parameter type: {err}")),
+        Category::Syntax | Category::Eof | Category::Io => Rejection::with(
+            ErrCode::INVALID_PARAMETER,
+            format!("Warning: wrong json format. {err}"),
+        ),
+        Category::Data => Rejection::with(
+            ErrCode::INVALID_PARAMETER,
+            format!("invalid parameter type: {err}"),
+        ),
     })
 }
 
@@ -150,10 +206,15 @@ pub(crate) async fn endpoint<E: Handle>(
     }
     let query = parse_query(query.as_deref());
     let result = (|| {
-        let caller = emulator.authenticate(query.get("access_token").map(String::as_str), host(&headers))?;
+        let caller = emulator.authenticate(
+            query.get("access_token").map(String::as_str),
+            host(&headers),
+        )?;
         emulator.rate_limit(E::PATH, query.get("debug").is_some_and(|d| d == "1"))?;
         let request = decode::<E>(&method, &query, body)?;
-        request.validate().map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
+        request
+            .validate()
+            .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
         E::handle(&emulator, &caller, request)
     })();
     let response = match result {
@@ -164,7 +225,15 @@ pub(crate) async fn endpoint<E: Handle>(
 }
 
 /// Any other path: the service answers JSON even here.
-async fn unknown_api(conn: Option<Extension<Conn>>, method: Method, uri: axum::http::Uri) -> Response {
+async fn unknown_api(
+    conn: Option<Extension<Conn>>,
+    method: Method,
+    uri: axum::http::Uri,
+) -> Response {
     let ip = conn.map(|Extension(c)| c.peer.ip());
-    Rejection::with(ErrCode::API_FORBIDDEN, format!("no such API: {method} {}", uri.path())).into_response(ip)
+    Rejection::with(
+        ErrCode::API_FORBIDDEN,
+        format!("no such API: {method} {}", uri.path()),
+    )
+    .into_response(ip)
 }

@@ -10,12 +10,24 @@ use super::validate_open_kfid;
 
 /// Check a kf account `name`: 1–16 characters (95006 otherwise).
 pub fn validate_name(name: &str) -> Validated {
-    validate::chars("name", name, 1, ACCOUNT_NAME_MAX_CHARS, ErrCode::INVALID_KF_ACCOUNT_NAME)
+    validate::chars(
+        "name",
+        name,
+        1,
+        ACCOUNT_NAME_MAX_CHARS,
+        ErrCode::INVALID_KF_ACCOUNT_NAME,
+    )
 }
 
 /// Check an avatar `media_id`: present, ≤ 128 bytes.
 pub fn validate_media_id(media_id: &str) -> Validated {
-    validate::required_bytes("media_id", media_id, MEDIA_ID_MAX_BYTES, ErrCode::MEDIA_ID_MISSING, ErrCode::INVALID_PARAMETER)
+    validate::required_bytes(
+        "media_id",
+        media_id,
+        MEDIA_ID_MAX_BYTES,
+        ErrCode::MEDIA_ID_MISSING,
+        ErrCode::INVALID_PARAMETER,
+    )
 }
 
 /// `POST /cgi-bin/kf/account/add`: create a kf account with a name and an avatar.
@@ -42,7 +54,10 @@ pub struct AddAccount {
 impl AddAccount {
     /// An account named `name` with the avatar `media_id`.
     pub fn new(name: impl Into<String>, media_id: impl Into<String>) -> Self {
-        AddAccount { name: name.into(), media_id: media_id.into() }
+        AddAccount {
+            name: name.into(),
+            media_id: media_id.into(),
+        }
     }
 }
 
@@ -69,7 +84,9 @@ pub struct AddAccountResponse {
 impl AddAccountResponse {
     /// An add answer.
     pub fn new(open_kfid: impl Into<String>) -> Self {
-        AddAccountResponse { open_kfid: open_kfid.into() }
+        AddAccountResponse {
+            open_kfid: open_kfid.into(),
+        }
     }
 }
 
@@ -85,7 +102,9 @@ pub struct DeleteAccount {
 impl DeleteAccount {
     /// Delete `open_kfid`.
     pub fn new(open_kfid: impl Into<String>) -> Self {
-        DeleteAccount { open_kfid: open_kfid.into() }
+        DeleteAccount {
+            open_kfid: open_kfid.into(),
+        }
     }
 }
 
@@ -132,7 +151,11 @@ pub struct UpdateAccount {
 impl UpdateAccount {
     /// An update of `open_kfid` that changes nothing yet.
     pub fn new(open_kfid: impl Into<String>) -> Self {
-        UpdateAccount { open_kfid: open_kfid.into(), name: None, media_id: None }
+        UpdateAccount {
+            open_kfid: open_kfid.into(),
+            name: None,
+            media_id: None,
+        }
     }
 
     /// Set a new name.
@@ -189,7 +212,10 @@ fn default_limit() -> u32 {
 
 impl Default for ListAccounts {
     fn default() -> Self {
-        ListAccounts { offset: 0, limit: LIST_LIMIT_MAX }
+        ListAccounts {
+            offset: 0,
+            limit: LIST_LIMIT_MAX,
+        }
     }
 }
 
@@ -207,7 +233,13 @@ impl Endpoint for ListAccounts {
     type Response = ListAccountsResponse;
 
     fn validate(&self) -> Validated {
-        validate::range("limit", u64::from(self.limit), u64::from(LIST_LIMIT_MIN), u64::from(LIST_LIMIT_MAX), ErrCode::INVALID_PARAMETER)
+        validate::range(
+            "limit",
+            u64::from(self.limit),
+            u64::from(LIST_LIMIT_MIN),
+            u64::from(LIST_LIMIT_MAX),
+            ErrCode::INVALID_PARAMETER,
+        )
     }
 }
 
@@ -246,7 +278,17 @@ pub struct Account {
 
 impl Account {
     /// An account as listed.
-    pub fn new(open_kfid: impl Into<String>, name: impl Into<String>, avatar: impl Into<String>, manage_privilege: Option<bool>) -> Self {
-        Account { open_kfid: open_kfid.into(), name: name.into(), avatar: avatar.into(), manage_privilege }
+    pub fn new(
+        open_kfid: impl Into<String>,
+        name: impl Into<String>,
+        avatar: impl Into<String>,
+        manage_privilege: Option<bool>,
+    ) -> Self {
+        Account {
+            open_kfid: open_kfid.into(),
+            name: name.into(),
+            avatar: avatar.into(),
+            manage_privilege,
+        }
     }
 }

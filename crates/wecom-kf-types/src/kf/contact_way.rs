@@ -37,7 +37,10 @@ pub struct AddContactWay {
 impl AddContactWay {
     /// The link of `open_kfid` without a scene.
     pub fn new(open_kfid: impl Into<String>) -> Self {
-        AddContactWay { open_kfid: open_kfid.into(), scene: None }
+        AddContactWay {
+            open_kfid: open_kfid.into(),
+            scene: None,
+        }
     }
 
     /// Set the scene.
@@ -59,7 +62,13 @@ impl Endpoint for AddContactWay {
         validate_open_kfid(&self.open_kfid)?;
         if let Some(scene) = &self.scene {
             validate::max_bytes("scene", scene, SCENE_MAX_BYTES, ErrCode::INVALID_PARAMETER)?;
-            validate::charset("scene", scene, "[0-9a-zA-Z_-]*", is_scene_char, ErrCode::INVALID_PARAMETER)?;
+            validate::charset(
+                "scene",
+                scene,
+                "[0-9a-zA-Z_-]*",
+                is_scene_char,
+                ErrCode::INVALID_PARAMETER,
+            )?;
         }
         Ok(())
     }

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use futures_util::Stream;
 use futures_util::stream::{self, TryStreamExt};
-use wecom_kf_types::kf::account::{Account, AddAccount, DeleteAccount, ListAccounts, UpdateAccount, validate_name};
+use wecom_kf_types::kf::account::{
+    Account, AddAccount, DeleteAccount, ListAccounts, UpdateAccount, validate_name,
+};
 use wecom_kf_types::limits::LIST_LIMIT_MAX;
 use wecom_kf_types::media::MediaType;
 use wecom_kf_types::{ErrCode, Invalid, Limit};
@@ -20,7 +22,9 @@ pub struct AccountApi {
 impl Client {
     /// kf account management.
     pub fn account(&self) -> AccountApi {
-        AccountApi { client: self.clone() }
+        AccountApi {
+            client: self.clone(),
+        }
     }
 }
 
@@ -34,16 +38,32 @@ impl AccountApi {
     /// Not retried once the request may have reached the server: such a failure is
     /// [`Error::OutcomeUnknown`]; look for the name with [`AccountApi::list_all`] before
     /// adding again.
-    pub async fn add(&self, name: impl Into<String>, media_id: impl Into<String>) -> Result<String, Error> {
-        Ok(self.client.execute(&AddAccount::new(name, media_id)).await?.open_kfid)
+    pub async fn add(
+        &self,
+        name: impl Into<String>,
+        media_id: impl Into<String>,
+    ) -> Result<String, Error> {
+        Ok(self
+            .client
+            .execute(&AddAccount::new(name, media_id))
+            .await?
+            .open_kfid)
     }
 
     /// Upload the image at `avatar` and create the account with it, in one call. The name
     /// is checked first, so a bad name uploads nothing.
-    pub async fn add_with_avatar(&self, name: impl Into<String>, avatar: impl AsRef<Path>) -> Result<String, Error> {
+    pub async fn add_with_avatar(
+        &self,
+        name: impl Into<String>,
+        avatar: impl AsRef<Path>,
+    ) -> Result<String, Error> {
         let name = name.into();
         validate_name(&name)?;
-        let media = self.client.media().upload_path(MediaType::Image, avatar).await?;
+        let media = self
+            .client
+            .media()
+            .upload_path(MediaType::Image, avatar)
+            .await?;
         self.add(name, media.media_id).await
     }
 
@@ -70,26 +90,45 @@ impl AccountApi {
     /// Delete an account. If a retry after an unknown outcome finds it gone (95004),
     /// that counts as done.
     pub async fn delete(&self, open_kfid: impl Into<String>) -> Result<(), Error> {
-        self.client.execute(&DeleteAccount::new(open_kfid)).await.map(drop)
+        self.client
+            .execute(&DeleteAccount::new(open_kfid))
+            .await
+            .map(drop)
     }
 
     /// One page: at most `limit` (1–100) accounts from `offset`.
     pub async fn list(&self, offset: u32, limit: u32) -> Result<Vec<Account>, Error> {
-        Ok(self.client.execute(&ListAccounts::page(offset, limit)).await?.account_list)
+        Ok(self
+            .client
+            .execute(&ListAccounts::page(offset, limit))
+            .await?
+            .account_list)
     }
 
     /// Every page, lazily: nothing is sent until the stream is polled, one page is held
     /// at a time, and it stops at the first page shorter than `page_size`.
-    pub fn pages(&self, page_size: u32) -> impl Stream<Item = Result<Vec<Account>, Error>> + Send + 'static {
+    pub fn pages(
+        &self,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<Vec<Account>, Error>> + Send + 'static {
         let client = self.client.clone();
         stream::try_unfold(Some(0u32), move |offset| {
             let client = client.clone();
             async move {
-                let Some(offset) = offset else { return Ok(None) };
-                let page = client.execute(&ListAccounts::page(offset, page_size)).await?.account_list;
+                let Some(offset) = offset else {
+                    return Ok(None);
+                };
+                let page = client
+                    .execute(&ListAccounts::page(offset, page_size))
+                    .await?
+                    .account_list;
                 let len = u32::try_from(page.len()).unwrap_or(u32::MAX);
                 let next = (len >= page_size && len > 0).then(|| offset.saturating_add(len));
-                Ok(if page.is_empty() { None } else { Some((page, next)) })
+                Ok(if page.is_empty() {
+                    None
+                } else {
+                    Some((page, next))
+                })
             }
         })
     }
@@ -106,6 +145,8 @@ impl AccountApi {
     /// # Ok(()) }
     /// ```
     pub fn list_all(&self) -> impl Stream<Item = Result<Account, Error>> + Send + 'static {
-        self.pages(LIST_LIMIT_MAX).map_ok(|page| stream::iter(page.into_iter().map(Ok))).try_flatten()
+        self.pages(LIST_LIMIT_MAX)
+            .map_ok(|page| stream::iter(page.into_iter().map(Ok)))
+            .try_flatten()
     }
 }

@@ -2,14 +2,18 @@
 
 use wecom_kf_types::kf::contact_way::AddContactWay;
 
-use crate::kf::account::AccountApi;
 use crate::Error;
+use crate::kf::account::AccountApi;
 
 impl AccountApi {
     /// The customer-facing link of `open_kfid`, optionally for a `scene` (≤ 32 bytes of
     /// `[0-9a-zA-Z_-]`). With a scene you may append `&scene_param=…` (url-encoded,
     /// ≤ 128 bytes); it comes back in the `enter_session` event.
-    pub async fn contact_link(&self, open_kfid: impl Into<String>, scene: Option<&str>) -> Result<String, Error> {
+    pub async fn contact_link(
+        &self,
+        open_kfid: impl Into<String>,
+        scene: Option<&str>,
+    ) -> Result<String, Error> {
         let mut request = AddContactWay::new(open_kfid);
         if let Some(scene) = scene {
             request = request.scene(scene);

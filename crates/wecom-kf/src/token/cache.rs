@@ -55,7 +55,7 @@ pub struct TokenCache {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.slots.lock().map(|s| s.len()).unwrap_or(0);
+        let n = self.slots.lock().map_or(0, |s| s.len());
         f.debug_struct("TokenCache").field("slots", &n).finish()
     }
 }
@@ -89,15 +89,28 @@ pub struct CachedTokenProvider {
 
 impl fmt::Debug for CachedTokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedTokenProvider").field("key", &self.source.cache_key()).field("load_timeout", &self.load_timeout).finish_non_exhaustive()
+        f.debug_struct("CachedTokenProvider")
+            .field("key", &self.source.cache_key())
+            .field("load_timeout", &self.load_timeout)
+            .finish_non_exhaustive()
     }
 }
 
 impl CachedTokenProvider {
     /// Cache tokens of `source` in `cache`, with `clock`, giving up a fetch after `load_timeout`.
-    pub fn new(source: Arc<dyn TokenSource>, cache: &TokenCache, clock: Arc<dyn Clock>, load_timeout: Duration) -> Self {
+    pub fn new(
+        source: Arc<dyn TokenSource>,
+        cache: &TokenCache,
+        clock: Arc<dyn Clock>,
+        load_timeout: Duration,
+    ) -> Self {
         let slot = cache.slot(&source.cache_key());
-        CachedTokenProvider { source, slot, clock, load_timeout }
+        CachedTokenProvider {
+            source,
+            slot,
+            clock,
+            load_timeout,
+        }
     }
 
     /// Start a refresh; the caller holds the slot lock and records it as in flight.
@@ -113,10 +126,17 @@ impl CachedTokenProvider {
             tracing::debug!("fetching a new access_token");
             let fetched = match tokio::time::timeout(load_timeout, source.fetch()).await {
                 Ok(result) => result,
-                Err(_) => Err(Error::Timeout { endpoint: wecom_kf_types::token::GetToken::PATH, after: load_timeout }),
+                Err(_) => Err(Error::Timeout {
+                    endpoint: wecom_kf_types::token::GetToken::PATH,
+                    after: load_timeout,
+                }),
             };
             let mut state = slot.lock();
-            if state.inflight.as_ref().is_some_and(|(g, _)| *g == generation) {
+            if state
+                .inflight
+                .as_ref()
+                .is_some_and(|(g, _)| *g == generation)
+            {
                 state.inflight = None;
             }
             match fetched {
@@ -171,7 +191,11 @@ impl TokenProvider for CachedTokenProvider {
 
     fn invalidate<'a>(&'a self, failed: &'a AccessToken) -> BoxFuture<'a, ()> {
         let mut state = self.slot.lock();
-        if state.current.as_ref().is_some_and(|(token, _)| token.same_as(failed)) {
+        if state
+            .current
+            .as_ref()
+            .is_some_and(|(token, _)| token.same_as(failed))
+        {
             tracing::debug!("dropping the refused access_token");
             state.current = None;
         }
@@ -210,11 +234,21 @@ mod tests {
     }
 
     fn source(ttl: u64, delay_ms: u64, fail: bool) -> Arc<Counting> {
-        Arc::new(Counting { calls: AtomicU32::new(0), ttl: Duration::from_secs(ttl), delay: Duration::from_millis(delay_ms), fail })
+        Arc::new(Counting {
+            calls: AtomicU32::new(0),
+            ttl: Duration::from_secs(ttl),
+            delay: Duration::from_millis(delay_ms),
+            fail,
+        })
     }
 
     fn provider(source: &Arc<Counting>, clock: Arc<dyn Clock>) -> Arc<CachedTokenProvider> {
-        Arc::new(CachedTokenProvider::new(source.clone(), &TokenCache::new(), clock, Duration::from_secs(5)))
+        Arc::new(CachedTokenProvider::new(
+            source.clone(),
+            &TokenCache::new(),
+            clock,
+            Duration::from_secs(5),
+        ))
     }
 
     #[tokio::test(start_paused = true)]
@@ -222,7 +256,12 @@ mod tests {
         for fail in [false, true] {
             let src = source(7200, 100, fail);
             let p = provider(&src, Arc::new(crate::token::SystemClock));
-            let tasks: Vec<_> = (0..500).map(|_| { let p = p.clone(); tokio::spawn(async move { p.token().await.map(|t| t.expose().to_owned()) }) }).collect();
+            let tasks: Vec<_> = (0..500)
+                .map(|_| {
+                    let p = p.clone();
+                    tokio::spawn(async move { p.token().await.map(|t| t.expose().to_owned()) })
+                })
+                .collect();
             for t in tasks {
                 let r = t.await.unwrap();
                 assert_eq!(r.is_ok(), !fail);
@@ -241,7 +280,11 @@ mod tests {
         assert_eq!(p.token().await.unwrap().expose(), "token-1");
         assert_eq!(src.calls.load(Ordering::SeqCst), 1);
         clock.advance(Duration::from_secs(300)); // inside the window (margin ≥ 300 s)
-        assert_eq!(p.token().await.unwrap().expose(), "token-1", "old token served while refreshing");
+        assert_eq!(
+            p.token().await.unwrap().expose(),
+            "token-1",
+            "old token served while refreshing"
+        );
         // The background refresh lands shortly; bounded wait.
         let mut refreshed = String::new();
         for _ in 0..200 {
@@ -252,7 +295,11 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         assert_eq!(refreshed, "token-2");
-        assert_eq!(src.calls.load(Ordering::SeqCst), 2, "one background refresh");
+        assert_eq!(
+            src.calls.load(Ordering::SeqCst),
+            2,
+            "one background refresh"
+        );
         clock.advance(Duration::from_secs(7201)); // expired
         assert_eq!(p.token().await.unwrap().expose(), "token-3");
     }
@@ -275,6 +322,9 @@ mod tests {
         let src = source(7200, 10_000, false);
         let p = provider(&src, Arc::new(crate::token::SystemClock));
         let err = p.token().await.unwrap_err();
-        assert!(matches!(err, Error::Token(ref inner) if matches!(**inner, Error::Timeout { .. })), "{err:?}");
+        assert!(
+            matches!(err, Error::Token(ref inner) if matches!(**inner, Error::Timeout { .. })),
+            "{err:?}"
+        );
     }
 }

@@ -8,9 +8,9 @@ use wecom_kf_types::token::{GetToken, GetTokenResponse};
 use wecom_kf_types::{RetryClass, Secret};
 
 use super::{BoxFuture, TokenSource};
+use crate::Error;
 use crate::retry::RetryPolicy;
 use crate::transport::{Transport, decode};
-use crate::Error;
 
 /// Fetches tokens with a corp id and an app secret, retrying transient failures.
 pub struct GetTokenSource {
@@ -21,13 +21,25 @@ pub struct GetTokenSource {
 
 impl fmt::Debug for GetTokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GetTokenSource").field("corpid", &self.request.corpid).field("corpsecret", &self.request.corpsecret).finish_non_exhaustive()
+        f.debug_struct("GetTokenSource")
+            .field("corpid", &self.request.corpid)
+            .field("corpsecret", &self.request.corpsecret)
+            .finish_non_exhaustive()
     }
 }
 
 impl GetTokenSource {
-    pub(crate) fn new(transport: Transport, corp_id: String, secret: Secret, retry: RetryPolicy) -> Self {
-        GetTokenSource { transport, request: GetToken::new(corp_id, secret), retry }
+    pub(crate) fn new(
+        transport: Transport,
+        corp_id: String,
+        secret: Secret,
+        retry: RetryPolicy,
+    ) -> Self {
+        GetTokenSource {
+            transport,
+            request: GetToken::new(corp_id, secret),
+            retry,
+        }
     }
 
     async fn fetch_once(&self) -> Result<GetTokenResponse, Error> {
@@ -35,7 +47,10 @@ impl GetTokenSource {
             .transport
             .http
             .get(self.transport.url(GetToken::PATH))
-            .query(&[("corpid", self.request.corpid.as_str()), ("corpsecret", self.request.corpsecret.expose())]);
+            .query(&[
+                ("corpid", self.request.corpid.as_str()),
+                ("corpsecret", self.request.corpsecret.expose()),
+            ]);
         let body = self.transport.send(GetToken::PATH, request).await?;
         decode(GetToken::PATH, &body)
     }
@@ -44,7 +59,14 @@ impl GetTokenSource {
 /// Hex SHA-256 of a secret, for cache keys: stable across processes, and not the secret.
 pub(crate) fn secret_hash(secret: &Secret) -> String {
     let digest = Sha256::digest(secret.expose().as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    digest
+        .iter()
+        .take(16)
+        .fold(String::with_capacity(32), |mut hex, b| {
+            use std::fmt::Write;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 impl TokenSource for GetTokenSource {
@@ -55,7 +77,9 @@ impl TokenSource for GetTokenSource {
             loop {
                 attempt += 1;
                 let err = match self.fetch_once().await {
-                    Ok(answer) => return Ok((answer.access_token, Duration::from_secs(answer.expires_in))),
+                    Ok(answer) => {
+                        return Ok((answer.access_token, Duration::from_secs(answer.expires_in)));
+                    }
                     Err(err) => err,
                 };
                 // A wrong secret is never retried: repeated bad secrets get the IP blocked.
@@ -73,6 +97,11 @@ impl TokenSource for GetTokenSource {
     }
 
     fn cache_key(&self) -> String {
-        format!("{}|{}|{}", self.transport.base_url, self.request.corpid, secret_hash(&self.request.corpsecret))
+        format!(
+            "{}|{}|{}",
+            self.transport.base_url,
+            self.request.corpid,
+            secret_hash(&self.request.corpsecret)
+        )
     }
 }

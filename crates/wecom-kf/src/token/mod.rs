@@ -61,8 +61,13 @@ impl AccessToken {
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let left = self.expires_at.map(|at| at.saturating_duration_since(Instant::now()));
-        f.debug_struct("AccessToken").field("value", &self.value).field("expires_in", &left).finish()
+        let left = self
+            .expires_at
+            .map(|at| at.saturating_duration_since(Instant::now()));
+        f.debug_struct("AccessToken")
+            .field("value", &self.value)
+            .field("expires_in", &left)
+            .finish()
     }
 }
 
@@ -125,17 +130,27 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at the current instant.
     pub fn new() -> Arc<Self> {
-        Arc::new(ManualClock { start: Instant::now(), offset: Mutex::new(Duration::ZERO) })
+        Arc::new(ManualClock {
+            start: Instant::now(),
+            offset: Mutex::new(Duration::ZERO),
+        })
     }
 
     /// Move it forward.
     pub fn advance(&self, by: Duration) {
-        *self.offset.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += by;
+        *self
+            .offset
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
-        self.start + *self.offset.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.start
+            + *self
+                .offset
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -4,7 +4,7 @@ use futures_util::TryStreamExt;
 use wecom_kf::types::Endpoint;
 use wecom_kf::types::kf::account::{ListAccounts, UpdateAccount};
 
-use crate::{avatar, calls, client, emulator, PNG};
+use crate::{PNG, avatar, calls, client, emulator};
 
 #[tokio::test]
 async fn add_update_list_link_delete() {
@@ -22,16 +22,39 @@ async fn add_update_list_link_delete() {
     assert_eq!(page[0].open_kfid, open_kfid);
     assert_eq!(page[0].manage_privilege, Some(true));
     // The avatar URL serves the uploaded image back.
-    let served = reqwest::get(&page[0].avatar).await.unwrap().bytes().await.unwrap();
+    let served = reqwest::get(&page[0].avatar)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(&served[..], PNG);
 
-    client.account().update(UpdateAccount::new(&open_kfid).name("新名字")).await.unwrap();
-    assert_eq!(client.account().list(0, 10).await.unwrap()[0].name, "新名字");
+    client
+        .account()
+        .update(UpdateAccount::new(&open_kfid).name("新名字"))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.account().list(0, 10).await.unwrap()[0].name,
+        "新名字"
+    );
 
-    let link = client.account().contact_link(&open_kfid, Some("spring_sale-1")).await.unwrap();
-    assert!(link.starts_with("https://work.weixin.qq.com/kf/kfc"), "{link}");
+    let link = client
+        .account()
+        .contact_link(&open_kfid, Some("spring_sale-1"))
+        .await
+        .unwrap();
+    assert!(
+        link.starts_with("https://work.weixin.qq.com/kf/kfc"),
+        "{link}"
+    );
     assert!(link.contains("enc_scene="), "{link}");
-    let plain = client.account().contact_link(&open_kfid, None).await.unwrap();
+    let plain = client
+        .account()
+        .contact_link(&open_kfid, None)
+        .await
+        .unwrap();
     assert!(!plain.contains("enc_scene"), "{plain}");
 
     client.account().delete(&open_kfid).await.unwrap();
@@ -45,14 +68,22 @@ async fn add_with_avatar_uploads_then_adds() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("avatar.png");
     std::fs::write(&path, PNG).unwrap();
-    let open_kfid = client.account().add_with_avatar("头像客服", &path).await.unwrap();
+    let open_kfid = client
+        .account()
+        .add_with_avatar("头像客服", &path)
+        .await
+        .unwrap();
     assert_eq!(calls(&em, "/cgi-bin/media/upload"), 1);
     let listed = client.account().list(0, 100).await.unwrap();
     assert_eq!(listed[0].open_kfid, open_kfid);
     assert!(listed[0].avatar.contains("/__emulator/media/"));
 
     // A bad name is refused before the upload: nothing is left half-done.
-    let err = client.account().add_with_avatar("名".repeat(17), &path).await.unwrap_err();
+    let err = client
+        .account()
+        .add_with_avatar("名".repeat(17), &path)
+        .await
+        .unwrap_err();
     assert!(err.is_validation(), "{err}");
     assert_eq!(calls(&em, "/cgi-bin/media/upload"), 1);
 }
@@ -63,11 +94,19 @@ async fn list_all_streams_every_page_lazily() {
     let client = client(&em);
     let media_id = avatar(&client).await;
     for i in 0..250 {
-        client.account().add(format!("客服{i}"), &media_id).await.unwrap();
+        client
+            .account()
+            .add(format!("客服{i}"), &media_id)
+            .await
+            .unwrap();
     }
     let before = calls(&em, ListAccounts::PATH);
     let stream = client.account().list_all();
-    assert_eq!(calls(&em, ListAccounts::PATH), before, "nothing is sent until polled");
+    assert_eq!(
+        calls(&em, ListAccounts::PATH),
+        before,
+        "nothing is sent until polled"
+    );
     let all: Vec<_> = stream.try_collect().await.unwrap();
     assert_eq!(all.len(), 250);
     assert_eq!(all[0].name, "客服0");

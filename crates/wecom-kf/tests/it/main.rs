@@ -1,5 +1,8 @@
 //! The client against the in-process emulator (127.0.0.1, port 0).
 
+// Scenario tests read top to bottom; splitting them would hide the story.
+#![allow(clippy::too_many_lines)]
+
 mod accounts;
 mod errors;
 mod faults;
@@ -30,7 +33,10 @@ pub(crate) fn builder(em: &Running) -> ClientBuilder {
         .corp_id(DEMO_CORP_ID)
         .secret(DEMO_SECRET)
         .request_timeout(Duration::from_secs(5))
-        .retry_policy(RetryPolicy::attempts(3).with_backoff(Duration::from_millis(1), Duration::from_millis(20)))
+        .retry_policy(
+            RetryPolicy::attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(20)),
+        )
 }
 
 pub(crate) fn client(em: &Running) -> Client {
@@ -41,7 +47,10 @@ pub(crate) fn client(em: &Running) -> Client {
 pub(crate) async fn avatar(client: &Client) -> String {
     client
         .media()
-        .upload(wecom_kf::types::media::MediaType::Image, wecom_kf::media::Media::bytes("avatar.png", PNG))
+        .upload(
+            wecom_kf::types::media::MediaType::Image,
+            wecom_kf::media::Media::bytes("avatar.png", PNG),
+        )
         .await
         .expect("upload")
         .media_id
@@ -49,7 +58,12 @@ pub(crate) async fn avatar(client: &Client) -> String {
 
 /// How many calls the emulator saw on `path`.
 pub(crate) fn calls(em: &Running, path: &str) -> u64 {
-    em.emulator().stats().requests.get(path).copied().unwrap_or(0)
+    em.emulator()
+        .stats()
+        .requests
+        .get(path)
+        .copied()
+        .unwrap_or(0)
 }
 
 /// Calls on every path.

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use wecom_kf::Client;
 use wecom_kf::token::{StaticToken, TokenCache, TokenProvider};
 use wecom_kf::types::kf::account::ListAccounts;
 use wecom_kf::types::{Endpoint, ErrCode};
-use wecom_kf::Client;
 use wecom_kf_emulator::{Config, DEMO_SECRET};
 
 use crate::{builder, calls, client, emulator, emulator_with};
@@ -42,12 +42,21 @@ async fn a_revoked_token_is_refreshed_once_and_each_call_retried_once() {
 
     // Fifty calls racing on a revoked token still refresh once.
     em.emulator().revoke_tokens(None).unwrap();
-    let tasks: Vec<_> = (0..50).map(|_| { let c = client.clone(); tokio::spawn(async move { c.account().list(0, 1).await }) }).collect();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.account().list(0, 1).await })
+        })
+        .collect();
     for t in tasks {
         t.await.unwrap().unwrap();
     }
     assert_eq!(calls(&em, "/cgi-bin/gettoken"), 3);
-    assert_eq!(calls(&em, ListAccounts::PATH), 3 + 50 + 50, "each call refused once and retried once");
+    assert_eq!(
+        calls(&em, ListAccounts::PATH),
+        3 + 50 + 50,
+        "each call refused once and retried once"
+    );
 }
 
 #[tokio::test]
@@ -67,25 +76,32 @@ async fn an_expired_token_is_refreshed_too() {
 #[tokio::test]
 async fn a_token_that_keeps_failing_is_retried_exactly_once_never_looped() {
     let em = emulator().await;
-    let client = builder(&em).token_provider(StaticToken::new("not-a-valid-token")).build().unwrap();
+    let client = builder(&em)
+        .token_provider(StaticToken::new("not-a-valid-token"))
+        .build()
+        .unwrap();
     let err = client.account().list(0, 1).await.unwrap_err();
     assert_eq!(err.api_code(), Some(ErrCode::INVALID_ACCESS_TOKEN));
-    assert_eq!(calls(&em, ListAccounts::PATH), 1, "a static token cannot be refreshed, so no retry");
+    assert_eq!(
+        calls(&em, ListAccounts::PATH),
+        1,
+        "a static token cannot be refreshed, so no retry"
+    );
 
     // A provider that always hands out a fresh but bad token: retried once, then the error.
-    struct AlwaysNew(std::sync::atomic::AtomicU32);
-    impl TokenProvider for AlwaysNew {
-        fn token(&self) -> wecom_kf::token::BoxFuture<'_, Result<wecom_kf::token::AccessToken, wecom_kf::Error>> {
-            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Box::pin(async move { Ok(wecom_kf::token::AccessToken::new(format!("bad-{n}").into(), None)) })
-        }
-        fn invalidate<'a>(&'a self, _: &'a wecom_kf::token::AccessToken) -> wecom_kf::token::BoxFuture<'a, ()> {
-            Box::pin(async {})
-        }
-    }
-    let client = builder(&em).token_provider(AlwaysNew(0.into())).build().unwrap();
-    assert_eq!(client.account().list(0, 1).await.unwrap_err().api_code(), Some(ErrCode::INVALID_ACCESS_TOKEN));
-    assert_eq!(calls(&em, ListAccounts::PATH), 3, "1 + one attempt and exactly one retry");
+    let client = builder(&em)
+        .token_provider(AlwaysNew(0.into()))
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.account().list(0, 1).await.unwrap_err().api_code(),
+        Some(ErrCode::INVALID_ACCESS_TOKEN)
+    );
+    assert_eq!(
+        calls(&em, ListAccounts::PATH),
+        3,
+        "1 + one attempt and exactly one retry"
+    );
 }
 
 #[tokio::test]
@@ -95,13 +111,20 @@ async fn apps_of_one_corp_never_share_a_token() {
     let em = emulator_with(config).await;
     let cache = TokenCache::new();
     let first = builder(&em).token_cache(cache.clone()).build().unwrap();
-    let second = builder(&em).secret("SECOND-APP-SECRET").token_cache(cache.clone()).build().unwrap();
+    let second = builder(&em)
+        .secret("SECOND-APP-SECRET")
+        .token_cache(cache.clone())
+        .build()
+        .unwrap();
     let same_app = builder(&em).token_cache(cache).build().unwrap();
     let a = first.token_provider().token().await.unwrap();
     let b = second.token_provider().token().await.unwrap();
     let c = same_app.token_provider().token().await.unwrap();
     assert!(!a.same_as(&b), "two secrets, two tokens");
-    assert!(a.same_as(&c), "one secret, one token, even across clients sharing the cache");
+    assert!(
+        a.same_as(&c),
+        "one secret, one token, even across clients sharing the cache"
+    );
     assert_eq!(calls(&em, "/cgi-bin/gettoken"), 2);
 
     // What one app creates, the other cannot manage (48007) but can see.
@@ -109,14 +132,49 @@ async fn apps_of_one_corp_never_share_a_token() {
     let kfid = first.account().add("甲", &media).await.unwrap();
     let seen = second.account().list(0, 10).await.unwrap();
     assert_eq!(seen[0].manage_privilege, Some(false));
-    assert_eq!(second.account().delete(&kfid).await.unwrap_err().api_code(), Some(ErrCode::KF_ACCOUNT_NOT_AUTHORIZED));
+    assert_eq!(
+        second.account().delete(&kfid).await.unwrap_err().api_code(),
+        Some(ErrCode::KF_ACCOUNT_NOT_AUTHORIZED)
+    );
 }
 
 #[test]
 fn the_client_needs_credentials_or_a_provider() {
     let err = Client::builder().build().unwrap_err();
     assert!(err.to_string().contains("corp_id and secret"), "{err}");
-    let err = Client::builder().corp_id("c").secret("s").base_url("ftp://x").build().unwrap_err();
+    let err = Client::builder()
+        .corp_id("c")
+        .secret("s")
+        .base_url("ftp://x")
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("http"), "{err}");
-    let _ = Arc::new(Client::builder().token_provider(StaticToken::new("t")).build().unwrap());
+    let _ = Arc::new(
+        Client::builder()
+            .token_provider(StaticToken::new("t"))
+            .build()
+            .unwrap(),
+    );
+}
+
+/// A provider that always hands out a fresh but bad token.
+struct AlwaysNew(std::sync::atomic::AtomicU32);
+impl TokenProvider for AlwaysNew {
+    fn token(
+        &self,
+    ) -> wecom_kf::token::BoxFuture<'_, Result<wecom_kf::token::AccessToken, wecom_kf::Error>> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            Ok(wecom_kf::token::AccessToken::new(
+                format!("bad-{n}").into(),
+                None,
+            ))
+        })
+    }
+    fn invalidate<'a>(
+        &'a self,
+        _: &'a wecom_kf::token::AccessToken,
+    ) -> wecom_kf::token::BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
 }

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
-use wecom_kf_types::kf::account::{Account, AddAccount, AddAccountResponse, DeleteAccount, ListAccounts, ListAccountsResponse, UpdateAccount};
+use wecom_kf_types::kf::account::{
+    Account, AddAccount, AddAccountResponse, DeleteAccount, ListAccounts, ListAccountsResponse,
+    UpdateAccount,
+};
 use wecom_kf_types::limits::MEDIA_TTL_SECS;
 use wecom_kf_types::media::MediaType;
 use wecom_kf_types::{Empty, ErrCode};
@@ -15,12 +18,20 @@ use crate::{Caller, Emulator};
 
 /// An avatar must be an image uploaded in the last 3 days (40007 otherwise).
 fn check_avatar(emulator: &Emulator, store: &Store, media_id: &str) -> Result<(), Rejection> {
-    let media = store.media(media_id).ok_or_else(|| Rejection::with(ErrCode::INVALID_MEDIA_ID, "unknown media_id"))?;
+    let media = store
+        .media(media_id)
+        .ok_or_else(|| Rejection::with(ErrCode::INVALID_MEDIA_ID, "unknown media_id"))?;
     if emulator.now() - media.created_at >= i64::try_from(MEDIA_TTL_SECS).unwrap_or(i64::MAX) {
-        return Err(Rejection::with(ErrCode::INVALID_MEDIA_ID, "media_id expired (temporary media lasts 3 days)"));
+        return Err(Rejection::with(
+            ErrCode::INVALID_MEDIA_ID,
+            "media_id expired (temporary media lasts 3 days)",
+        ));
     }
     if media.media_type != MediaType::Image {
-        return Err(Rejection::with(ErrCode::INVALID_MEDIA_ID, format!("media_id is a {}, not an image", media.media_type)));
+        return Err(Rejection::with(
+            ErrCode::INVALID_MEDIA_ID,
+            format!("media_id is a {}, not an image", media.media_type),
+        ));
     }
     Ok(())
 }
@@ -30,7 +41,13 @@ fn check_managed(account: &AccountRow, caller: &Caller) -> Result<(), Rejection>
     if account.owner == Some(caller.agent) {
         Ok(())
     } else {
-        Err(Rejection::with(ErrCode::KF_ACCOUNT_NOT_AUTHORIZED, format!("kf account {} is not managed by this app", account.open_kfid)))
+        Err(Rejection::with(
+            ErrCode::KF_ACCOUNT_NOT_AUTHORIZED,
+            format!(
+                "kf account {} is not managed by this app",
+                account.open_kfid
+            ),
+        ))
     }
 }
 
@@ -44,10 +61,15 @@ pub(crate) fn avatar_url(host: &str, media_id: &str) -> String {
 }
 
 impl Handle for AddAccount {
-    fn handle(emulator: &Emulator, caller: &Caller, request: Self) -> Result<AddAccountResponse, Rejection> {
+    fn handle(
+        emulator: &Emulator,
+        caller: &Caller,
+        request: Self,
+    ) -> Result<AddAccountResponse, Rejection> {
         check_avatar(emulator, &emulator.store(), &request.media_id)?;
         // Accounts created through the API are managed by the app that created them.
-        let open_kfid = emulator.insert_account(&request.name, request.media_id, Some(caller.agent))?;
+        let open_kfid =
+            emulator.insert_account(&request.name, request.media_id, Some(caller.agent))?;
         Ok(AddAccountResponse::new(open_kfid))
     }
 }
@@ -68,17 +90,32 @@ impl Handle for UpdateAccount {
         if let Some(media_id) = &request.media_id {
             check_avatar(emulator, &store, media_id)?;
         }
-        store.update_account(&request.open_kfid, request.name.as_deref(), request.media_id.as_deref())?;
+        store.update_account(
+            &request.open_kfid,
+            request.name.as_deref(),
+            request.media_id.as_deref(),
+        )?;
         Ok(Empty {})
     }
 }
 
 impl Handle for ListAccounts {
-    fn handle(emulator: &Emulator, caller: &Caller, request: Self) -> Result<ListAccountsResponse, Rejection> {
+    fn handle(
+        emulator: &Emulator,
+        caller: &Caller,
+        request: Self,
+    ) -> Result<ListAccountsResponse, Rejection> {
         let store = emulator.store();
         let accounts = store
             .accounts(request.offset as usize, request.limit as usize)
-            .map(|row| Account::new(&row.open_kfid, &row.name, avatar_url(&caller.host, &row.media_id), Some(row.owner == Some(caller.agent))))
+            .map(|row| {
+                Account::new(
+                    &row.open_kfid,
+                    &row.name,
+                    avatar_url(&caller.host, &row.media_id),
+                    Some(row.owner == Some(caller.agent)),
+                )
+            })
             .collect();
         Ok(ListAccountsResponse::new(accounts))
     }
@@ -87,10 +124,19 @@ impl Handle for ListAccounts {
     fn from_query(query: &HashMap<String, String>) -> Option<Result<Self, Rejection>> {
         let number = |name: &str, default: u32| match query.get(name) {
             None => Ok(default),
-            Some(v) => v.parse::<u32>().map_err(|_| Rejection::with(ErrCode::INVALID_PARAMETER, format!("{name} must be an unsigned integer, got {v:?}"))),
+            Some(v) => v.parse::<u32>().map_err(|_| {
+                Rejection::with(
+                    ErrCode::INVALID_PARAMETER,
+                    format!("{name} must be an unsigned integer, got {v:?}"),
+                )
+            }),
         };
         let defaults = ListAccounts::default();
-        Some(number("offset", defaults.offset).and_then(|offset| Ok(ListAccounts::page(offset, number("limit", defaults.limit)?))))
+        Some(
+            number("offset", defaults.offset).and_then(|offset| {
+                Ok(ListAccounts::page(offset, number("limit", defaults.limit)?))
+            }),
+        )
     }
 
     fn empty() -> Option<Self> {

@@ -18,12 +18,19 @@ fn digest(parts: &[&str]) -> u64 {
 impl Handle for AddContactWay {
     /// Read-level: any app may ask, managed or not. The link is stable per account and
     /// scene, in the shape of `https://work.weixin.qq.com/kf/kfc…?enc_scene=ENC…`.
-    fn handle(emulator: &Emulator, _caller: &Caller, request: Self) -> Result<AddContactWayResponse, Rejection> {
+    fn handle(
+        emulator: &Emulator,
+        _caller: &Caller,
+        request: Self,
+    ) -> Result<AddContactWayResponse, Rejection> {
         let store = emulator.store();
         let account = find(&store, &request.open_kfid)?;
         let kfc = digest(&[&account.open_kfid]);
         let url = match request.scene.as_deref().filter(|s| !s.is_empty()) {
-            Some(scene) => format!("https://work.weixin.qq.com/kf/kfc{kfc:016x}?enc_scene=ENC{:016X}", digest(&[&account.open_kfid, scene])),
+            Some(scene) => format!(
+                "https://work.weixin.qq.com/kf/kfc{kfc:016x}?enc_scene=ENC{:016X}",
+                digest(&[&account.open_kfid, scene])
+            ),
             None => format!("https://work.weixin.qq.com/kf/kfc{kfc:016x}"),
         };
         Ok(AddContactWayResponse::new(url))

@@ -27,13 +27,25 @@ pub(super) fn routes() -> Router<Arc<Emulator>> {
 
 /// Real ids are `wk` followed by `[0-9A-Za-z_-]`; anything else is malformed (95000).
 fn well_formed(open_kfid: &str) -> bool {
-    open_kfid.len() > 2 && open_kfid.starts_with("wk") && open_kfid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    open_kfid.len() > 2
+        && open_kfid.starts_with("wk")
+        && open_kfid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The account `open_kfid` names: 95000 if malformed, 95004 if unknown or deleted.
 fn find<'s>(store: &'s Store, open_kfid: &str) -> Result<&'s AccountRow, Rejection> {
     if !well_formed(open_kfid) {
-        return Err(Rejection::with(ErrCode::INVALID_OPEN_KFID, format!("open_kfid {open_kfid:?} is malformed")));
+        return Err(Rejection::with(
+            ErrCode::INVALID_OPEN_KFID,
+            format!("open_kfid {open_kfid:?} is malformed"),
+        ));
     }
-    store.account(open_kfid).ok_or_else(|| Rejection::with(ErrCode::OPEN_KFID_NOT_EXIST, format!("open_kfid {open_kfid:?} does not exist")))
+    store.account(open_kfid).ok_or_else(|| {
+        Rejection::with(
+            ErrCode::OPEN_KFID_NOT_EXIST,
+            format!("open_kfid {open_kfid:?} does not exist"),
+        )
+    })
 }
