@@ -1,2 +1,73 @@
-//! `wecom-kf`: placeholder until the CLI lands.
-fn main() {}
+//! `wecom-kf`: 微信客服 accounts from the terminal, with a built-in sandbox.
+
+mod cli;
+mod commands;
+mod config;
+mod context;
+mod error;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, exit};
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WECOM_KF_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(output::stderr_is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .init();
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "wecom-kf", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Sandbox(command) => commands::sandbox::run(command, &cli.global).await,
+        Command::Account(command) => {
+            commands::account::run(command, &context::Context::new(&cli.global).await?).await
+        }
+        Command::Media(command) => {
+            commands::media::run(command, &context::Context::new(&cli.global).await?).await
+        }
+        Command::Token(command) => {
+            commands::token::run(command, &context::Context::new(&cli.global).await?).await
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(err) => {
+            eprintln!("{}", err.render());
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

@@ -209,6 +209,33 @@ impl ErrCode {
         }
     }
 
+    /// What usually fixes this error, where a hint helps.
+    pub fn hint(self) -> Option<&'static str> {
+        Some(match self.0 {
+            40001 => {
+                "check that the secret is the one of the app configured for 微信客服, that it was not reset, and that the app is enabled"
+            }
+            40013 => "check the corp id (企业ID, under 我的企业 → 企业信息)",
+            48002 => "add the app to 微信客服 → 可调用接口的应用 in the admin console",
+            48007 => {
+                "the kf account is not managed by this app: assign it under 微信客服 → 通过API管理微信客服账号, or manage it from the app that created it"
+            }
+            60020 => {
+                "add this machine's public IP to the app's 企业可信IP list; it takes about a minute to apply"
+            }
+            45009 | 45033 => {
+                "rate limited: wait for the window (a minute, or an hour) before retrying"
+            }
+            95005 | 95027 => {
+                "the corp has reached its kf account cap: delete unused accounts (an unverified corp may hold 10)"
+            }
+            95004 => {
+                "the account does not exist (deleted, or belongs to another corp); list the accounts to find its id"
+            }
+            _ => return None,
+        })
+    }
+
     /// The official look-up page for this code.
     pub fn lookup_url(self) -> String {
         format!("https://open.work.weixin.qq.com/devtool/query?e={}", self.0)

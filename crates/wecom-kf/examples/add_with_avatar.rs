@@ -16,7 +16,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match setup.client.account().add_with_avatar(&name, &avatar).await {
         Ok(open_kfid) => println!("created {name}: {open_kfid}"),
         // The add may have happened: look before trying again.
-        Err(err) if err.is_outcome_unknown() => eprintln!("unknown outcome, check the list before retrying: {err}"),
+        Err(err) if err.is_outcome_unknown() => {
+            eprintln!("unknown outcome, check the list before retrying: {err}");
+        }
         Err(err) => return Err(err.into()),
     }
     Ok(())

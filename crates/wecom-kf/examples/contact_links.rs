@@ -12,7 +12,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let setup = common::setup().await?;
     let accounts: Vec<_> = setup.client.account().list_all().try_collect().await?;
     for account in accounts {
-        let link = setup.client.account().contact_link(&account.open_kfid, scene.as_deref()).await?;
+        let link = setup
+            .client
+            .account()
+            .contact_link(&account.open_kfid, scene.as_deref())
+            .await?;
         println!("{:<16}  {link}", account.name);
     }
     Ok(())

@@ -117,16 +117,10 @@ pub enum Error {
     Config(String),
 }
 
-fn hint(code: ErrCode) -> &'static str {
-    match code.get() {
-        60020 => " (hint: add this machine's IP to the app's 企业可信IP list)",
-        48007 => {
-            " (hint: the kf account is not managed by this app; grant it under 微信客服 → 通过API管理微信客服账号)"
-        }
-        48002 => " (hint: add the app to 微信客服 → 可调用接口的应用)",
-        45009 | 45033 => " (hint: rate limited; back off before retrying)",
-        _ => "",
-    }
+fn hint(code: ErrCode) -> String {
+    code.hint()
+        .map(|h| format!(" (hint: {h})"))
+        .unwrap_or_default()
 }
 
 impl Error {

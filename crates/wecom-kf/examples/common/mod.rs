@@ -12,12 +12,18 @@ pub struct Setup {
 /// `WECOM_CORP_ID` + `WECOM_KF_SECRET` (+ optional `WECOM_KF_BASE_URL`), or an
 /// in-process emulator seeded with a few accounts.
 pub async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
-    if let (Ok(corp_id), Ok(secret)) = (std::env::var("WECOM_CORP_ID"), std::env::var("WECOM_KF_SECRET")) {
+    if let (Ok(corp_id), Ok(secret)) = (
+        std::env::var("WECOM_CORP_ID"),
+        std::env::var("WECOM_KF_SECRET"),
+    ) {
         let mut builder = Client::builder().corp_id(corp_id).secret(secret);
         if let Ok(base_url) = std::env::var("WECOM_KF_BASE_URL") {
             builder = builder.base_url(base_url);
         }
-        return Ok(Setup { client: builder.build()?, _emulator: None });
+        return Ok(Setup {
+            client: builder.build()?,
+            _emulator: None,
+        });
     }
     eprintln!("(no WECOM_CORP_ID/WECOM_KF_SECRET: using an embedded emulator)");
     let emulator = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default()).await?;
@@ -30,12 +36,18 @@ pub async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
     for name in ["售前咨询", "售后服务", "VIP 专线"] {
         client.account().add_with_avatar(name, &avatar).await?;
     }
-    Ok(Setup { client, _emulator: Some(emulator) })
+    Ok(Setup {
+        client,
+        _emulator: Some(emulator),
+    })
 }
 
 /// A small PNG on disk to use as an avatar.
 pub fn avatar_file() -> std::io::Result<std::path::PathBuf> {
     let path = std::env::temp_dir().join("wecom-kf-example-avatar.png");
-    std::fs::write(&path, include_bytes!("../../../wecom-kf-emulator/src/default-avatar.png"))?;
+    std::fs::write(
+        &path,
+        include_bytes!("../../../wecom-kf-emulator/src/default-avatar.png"),
+    )?;
     Ok(path)
 }

@@ -1,0 +1,127 @@
+//! Documented exit codes, and what an error prints.
+
+use wecom_kf_emulator::{Fault, FaultRule};
+
+use crate::{PNG, Run, Server, bare};
+
+#[test]
+fn each_error_class_has_its_exit_code() {
+    let server = Server::start();
+    let avatar = server.file("a.png", PNG);
+    let avatar = avatar.to_str().unwrap();
+
+    // 2: usage.
+    server.run(&["account", "frobnicate"]).code(2);
+    server.run(&["account", "add", "--name", "x"]).code(2);
+    server.run(&["account", "update", "wkX"]).code(2);
+
+    // 3: validation, before anything is sent (not even a token).
+    let invalid = server.run(&[
+        "account",
+        "add",
+        "--name",
+        &"名".repeat(17),
+        "--avatar",
+        avatar,
+    ]);
+    invalid.code(3);
+    assert!(
+        invalid
+            .stderr
+            .contains("invalid `name`: must be 1 to 16 characters; got 17 characters"),
+        "{}",
+        invalid.stderr
+    );
+    server.run(&["account", "list", "--limit", "101"]).code(3);
+    server
+        .run(&["account", "link", "wkX", "--scene", "春节"])
+        .code(3);
+    server
+        .run(&[
+            "account",
+            "add",
+            "--name",
+            "ok",
+            "--avatar",
+            "/nonexistent.png",
+        ])
+        .code(3);
+    assert_eq!(
+        server.em.emulator().stats().requests.values().sum::<u64>(),
+        0,
+        "nothing was sent"
+    );
+
+    // 4: an API error, with its meaning, a hint and the look-up URL.
+    let api = server.run(&[
+        "account",
+        "delete",
+        "wkMissing000000000000000000000000",
+        "--yes",
+    ]);
+    api.code(4);
+    for needle in [
+        "95004",
+        "含义: open_kfid不存在",
+        "meaning: open_kfid not exist",
+        "hint:",
+        "see: https://open.work.weixin.qq.com/devtool/query?e=95004",
+    ] {
+        assert!(
+            api.stderr.contains(needle),
+            "{needle} missing from:\n{}",
+            api.stderr
+        );
+    }
+    let console = server.em.emulator().seed_console_account("前台").unwrap();
+    let forbidden = server.run(&["account", "update", &console, "--name", "改"]);
+    forbidden.code(4);
+    assert!(
+        forbidden.stderr.contains("not managed by this app"),
+        "{}",
+        forbidden.stderr
+    );
+
+    // 7: an add whose outcome is unknown.
+    server.em.emulator().add_fault(FaultRule {
+        fault: Fault::DropAfterCommit,
+        endpoint: Some("/cgi-bin/kf/account/add".into()),
+        count: Some(1),
+        rate: None,
+    });
+    let unknown = server.run(&["account", "add", "--name", "悬而未决", "--avatar", avatar]);
+    unknown.code(7);
+    assert!(
+        unknown.stderr.contains("account list"),
+        "{}",
+        unknown.stderr
+    );
+
+    // 4 too: a wrong secret is an API error from gettoken.
+    let wrong = Run::of(
+        server
+            .cmd()
+            .env("WECOM_KF_SECRET", "wrong")
+            .args(["account", "list"]),
+    );
+    wrong.code(4);
+    assert!(wrong.stderr.contains("40001"), "{}", wrong.stderr);
+
+    // 5: network.
+    let url = server.em.base_url().to_owned();
+    let Server { em, runtime, dir } = server;
+    runtime.block_on(em.shutdown());
+    let down = Run::of(
+        bare(dir.path())
+            .env("WECOM_KF_BASE_URL", &url)
+            .env("WECOM_CORP_ID", "c")
+            .env("WECOM_KF_SECRET", "s")
+            .args(["account", "list", "--timeout", "2"]),
+    );
+    down.code(5);
+
+    // 6: no credentials.
+    let none = Run::of(bare(dir.path()).args(["account", "list"]));
+    none.code(6);
+    assert!(none.stderr.contains("--sandbox"), "{}", none.stderr);
+}

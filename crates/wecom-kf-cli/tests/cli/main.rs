@@ -1,0 +1,143 @@
+//! The real `wecom-kf` binary against an emulator on 127.0.0.1.
+
+// Scenario tests read top to bottom; splitting them would hide the story.
+#![allow(clippy::too_many_lines)]
+
+mod accounts;
+mod exit_codes;
+mod import;
+mod sandbox;
+mod secrets;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running};
+
+pub(crate) const PNG: &[u8] = include_bytes!("../../../wecom-kf-emulator/src/default-avatar.png");
+
+/// An emulator on its own runtime thread, so tests can run the binary synchronously.
+pub(crate) struct Server {
+    pub em: Running,
+    pub runtime: tokio::runtime::Runtime,
+    pub dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub(crate) fn start() -> Server {
+        Server::with(Config::default())
+    }
+
+    pub(crate) fn with(config: Config) -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let em = runtime.block_on(wecom_kf_emulator::spawn(config)).unwrap();
+        Server {
+            em,
+            runtime,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The binary, configured for this emulator, isolated from the user's config.
+    pub(crate) fn cmd(&self) -> Command {
+        let mut cmd = bare(self.dir.path());
+        cmd.env("WECOM_KF_BASE_URL", self.em.base_url())
+            .env("WECOM_CORP_ID", DEMO_CORP_ID)
+            .env("WECOM_KF_SECRET", DEMO_SECRET);
+        cmd
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        Run::of(self.cmd().args(args))
+    }
+
+    /// A file in the test's directory.
+    pub(crate) fn file(&self, name: &str, content: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub(crate) fn calls(&self, path: &str) -> u64 {
+        self.em
+            .emulator()
+            .stats()
+            .requests
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn names(&self) -> Vec<String> {
+        let out = self.run(&["account", "list", "--all", "--format", "json"]);
+        out.ok();
+        out.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// The binary with no credentials and no user config.
+pub(crate) fn bare(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wecom-kf"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("WECOM_KF_CONFIG", dir.join("config.toml"))
+        .env("WECOM_KF_SANDBOX_DB", dir.join("sandbox.db"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A finished run.
+pub(crate) struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub(crate) fn of(cmd: &mut Command) -> Run {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = cmd.output().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8(stdout).unwrap(),
+            stderr: String::from_utf8(stderr).unwrap(),
+        }
+    }
+
+    pub(crate) fn ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub(crate) fn code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}

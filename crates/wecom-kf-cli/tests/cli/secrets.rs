@@ -1,0 +1,112 @@
+//! The secret and every token issued never appear in any output, with -vvv, on
+//! success and on failure.
+
+use wecom_kf_emulator::{Config, DEMO_CORP_ID, Fault, FaultRule};
+
+use crate::{PNG, Run, Server};
+
+const SECRET: &str = "CLI-SECRET-never-print-me-0123456789abcdefgh";
+
+/// The token the emulator currently hands out for SECRET (the same one the CLI got).
+fn current_token(server: &Server) -> String {
+    let url = format!(
+        "{}/cgi-bin/gettoken?corpid={DEMO_CORP_ID}&corpsecret={SECRET}",
+        server.em.base_url()
+    );
+    let answer: serde_json::Value = server
+        .runtime
+        .block_on(async { reqwest::get(&url).await.unwrap().json().await.unwrap() });
+    answer["access_token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn no_secret_or_token_in_any_output_even_at_trace() {
+    let mut config = Config::default();
+    config.secrets = vec![SECRET.to_owned()];
+    let server = Server::with(config);
+    let avatar = server.file("a.png", PNG);
+    let avatar = avatar.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["-vvv"];
+        all.extend_from_slice(args);
+        Run::of(server.cmd().env("WECOM_KF_SECRET", SECRET).args(&all))
+    };
+    let mut runs = Vec::new();
+    let added = run(&[
+        "account", "add", "--name", "保密", "--avatar", avatar, "--format", "json",
+    ]);
+    let kfid = added.json()["open_kfid"].as_str().unwrap().to_owned();
+    runs.push(added);
+    let mut tokens = vec![current_token(&server)];
+    runs.push(run(&["token", "check"]));
+    runs.push(run(&["token", "check", "--format", "json"]));
+    runs.push(run(&["account", "list", "--format", "json"]));
+    runs.push(run(&["account", "update", &kfid, "--name", "保密二"]));
+    runs.push(run(&["account", "link", &kfid, "--qr"]));
+    runs.push(run(&["media", "upload", avatar]));
+    runs.push(run(&[
+        "account",
+        "delete",
+        "wkNope00000000000000000000000000",
+        "--yes",
+    ]));
+    runs.push(run(&[
+        "account",
+        "add",
+        "--name",
+        &"长".repeat(20),
+        "--avatar",
+        avatar,
+    ]));
+    server.em.emulator().add_fault(FaultRule {
+        fault: Fault::Http502,
+        endpoint: None,
+        count: Some(3),
+        rate: None,
+    });
+    runs.push(run(&["account", "list"]));
+    server.em.emulator().add_fault(FaultRule {
+        fault: Fault::DropAfterCommit,
+        endpoint: Some("/cgi-bin/kf/account/add".into()),
+        count: Some(1),
+        rate: None,
+    });
+    runs.push(run(&[
+        "account", "add", "--name", "掉线", "--avatar", avatar,
+    ]));
+    // A revoked token mid-run: the CLI refreshes; the new token must not leak either.
+    server.em.emulator().revoke_tokens(None).unwrap();
+    runs.push(run(&["account", "list", "--all"]));
+    tokens.push(current_token(&server));
+    runs.push(Run::of(
+        server
+            .cmd()
+            .env("WECOM_KF_SECRET", format!("{SECRET}x"))
+            .args(["-vvv", "account", "list"]),
+    ));
+    runs.push(Run::of(
+        server
+            .cmd()
+            .env("WECOM_KF_SECRET", SECRET)
+            .env("WECOM_KF_BASE_URL", "http://127.0.0.1:9")
+            .args(["-vvv", "account", "list", "--timeout", "1"]),
+    ));
+
+    assert!(runs.iter().any(|r| r.code != 0) && runs.iter().any(|r| r.code == 0));
+    assert!(
+        runs.iter().any(|r| r.stderr.contains("TRACE")),
+        "tracing at TRACE was on"
+    );
+    assert_ne!(tokens[0], tokens[1]);
+    let mut scanned = 0;
+    for r in &runs {
+        for text in [&r.stdout, &r.stderr] {
+            scanned += text.len();
+            assert!(!text.contains(SECRET), "secret leaked:\n{text}");
+            for token in &tokens {
+                assert!(!text.contains(token.as_str()), "token leaked:\n{text}");
+            }
+        }
+    }
+    assert!(scanned > 10_000, "scanned {scanned} bytes");
+}
