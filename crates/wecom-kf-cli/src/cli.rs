@@ -45,6 +45,16 @@ pub struct Global {
     /// Send requests here instead of https://qyapi.weixin.qq.com (e.g. an emulator).
     #[arg(long, env = "WECOM_KF_BASE_URL", global = true, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Share the access_token with other processes through Redis, e.g.
+    /// redis://127.0.0.1:6379. Prefer the variable when the URL holds a password.
+    #[arg(
+        long,
+        env = "WECOM_KF_TOKEN_CACHE",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub token_cache: Option<String>,
     /// Profile of the config file to read credentials from.
     #[arg(
         long,

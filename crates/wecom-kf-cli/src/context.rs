@@ -69,6 +69,9 @@ impl Context {
         let mut builder = builder
             .corp_id(credentials.corp_id)
             .secret(credentials.secret);
+        if let Some(url) = &global.token_cache {
+            builder = builder.redis_token_cache(wecom_kf::token::RedisTokenCache::new(url)?);
+        }
         if let Some(base_url) = global.base_url.clone().or(profile.base_url) {
             builder = builder.base_url(base_url);
         }

@@ -11,7 +11,8 @@ use wecom_kf_types::{DEFAULT_BASE_URL, Endpoint, RetryClass, Secret};
 use crate::Error;
 use crate::retry::RetryPolicy;
 use crate::token::{
-    AccessToken, CachedTokenProvider, Clock, GetTokenSource, SystemClock, TokenCache, TokenProvider,
+    AccessToken, CachedTokenProvider, Clock, GetTokenSource, SystemClock, TokenCache,
+    TokenProvider, TokenSource,
 };
 use crate::transport::{Transport, decode};
 
@@ -40,6 +41,8 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     proxy: Option<reqwest::Proxy>,
     cache: Option<TokenCache>,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::token::RedisTokenCache>,
     clock: Arc<dyn Clock>,
     max_response_bytes: usize,
 }
@@ -70,6 +73,8 @@ impl Default for ClientBuilder {
             http: None,
             proxy: None,
             cache: None,
+            #[cfg(feature = "redis")]
+            redis: None,
             clock: Arc::new(SystemClock),
             max_response_bytes: 4 * 1024 * 1024,
         }
@@ -166,6 +171,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Share the access_token with every process of the fleet through Redis (feature
+    /// `redis`). The in-process cache stays in front, so a process asks Redis once per
+    /// token.
+    #[cfg(feature = "redis")]
+    #[must_use]
+    pub fn redis_token_cache(mut self, cache: crate::token::RedisTokenCache) -> Self {
+        self.redis = Some(cache);
+        self
+    }
+
     /// The clock of the token cache (tests).
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -218,11 +233,20 @@ impl ClientBuilder {
                 if corp_id.is_empty() || secret.is_empty() {
                     return Err(Error::Config("corp id and secret must not be empty".into()));
                 }
-                let source =
-                    GetTokenSource::new(transport.clone(), corp_id, secret, self.retry.clone());
+                let source: Arc<dyn TokenSource> = Arc::new(GetTokenSource::new(
+                    transport.clone(),
+                    corp_id.clone(),
+                    secret.clone(),
+                    self.retry.clone(),
+                ));
+                #[cfg(feature = "redis")]
+                let source: Arc<dyn TokenSource> = match self.redis {
+                    Some(redis) => Arc::new(redis.source(source, &corp_id, &secret)),
+                    None => source,
+                };
                 let cache = self.cache.unwrap_or_default();
                 Arc::new(CachedTokenProvider::new(
-                    Arc::new(source),
+                    source,
                     &cache,
                     self.clock,
                     self.token_load_timeout,

@@ -26,6 +26,12 @@ pub trait TokenSource: Send + Sync + 'static {
 
     /// What identifies the tokens this source fetches; never contains a secret.
     fn cache_key(&self) -> String;
+
+    /// `failed` was refused: a source that shares tokens (Redis) drops it if it still
+    /// holds it. The default does nothing.
+    fn invalidate<'a>(&'a self, _failed: &'a Secret) -> BoxFuture<'a, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 type Refresh = Shared<BoxFuture<'static, Result<AccessToken, Arc<Error>>>>;
@@ -114,7 +120,9 @@ impl CachedTokenProvider {
     }
 
     /// Start a refresh; the caller holds the slot lock and records it as in flight.
-    fn start_refresh(&self, state: &mut SlotState) -> Refresh {
+    /// With `refused`, the shared source first drops that token, inside the same
+    /// single flight: no task of this process can read it back before it is gone.
+    fn start_refresh(&self, state: &mut SlotState, refused: Option<Secret>) -> Refresh {
         state.generation += 1;
         let generation = state.generation;
         let source = self.source.clone();
@@ -122,6 +130,9 @@ impl CachedTokenProvider {
         let clock = self.clock.clone();
         let load_timeout = self.load_timeout;
         let refresh: BoxFuture<'static, Result<AccessToken, Arc<Error>>> = Box::pin(async move {
+            if let Some(refused) = refused {
+                source.invalidate(&refused).await;
+            }
             let started = clock.now();
             tracing::debug!("fetching a new access_token");
             let fetched = match tokio::time::timeout(load_timeout, source.fetch()).await {
@@ -174,7 +185,7 @@ impl TokenProvider for CachedTokenProvider {
                         // Ahead of expiry: one background refresh, callers keep the old token.
                         let token = token.clone();
                         if state.inflight.is_none() {
-                            let refresh = self.start_refresh(&mut state);
+                            let refresh = self.start_refresh(&mut state, None);
                             tokio::spawn(refresh);
                         }
                         return Ok(token);
@@ -182,7 +193,7 @@ impl TokenProvider for CachedTokenProvider {
                 }
                 match &state.inflight {
                     Some((_, refresh)) => refresh.clone(),
-                    None => self.start_refresh(&mut state),
+                    None => self.start_refresh(&mut state, None),
                 }
             };
             refresh.await.map_err(Error::Token)
@@ -198,6 +209,12 @@ impl TokenProvider for CachedTokenProvider {
         {
             tracing::debug!("dropping the refused access_token");
             state.current = None;
+            // The refresh that follows tells the shared store first (compare-and-delete).
+            // Only the task that still held the token starts it; the others join it.
+            if state.inflight.is_none() {
+                // Recorded as in flight; the next `token()` drives it.
+                let _refresh = self.start_refresh(&mut state, Some(failed.secret().clone()));
+            }
         }
         Box::pin(std::future::ready(()))
     }

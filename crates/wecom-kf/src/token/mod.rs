@@ -7,6 +7,8 @@
 
 mod cache;
 mod gettoken;
+#[cfg(feature = "redis")]
+mod redis;
 
 use std::fmt;
 use std::future::Future;
@@ -19,6 +21,8 @@ use wecom_kf_types::Secret;
 
 pub use cache::{CachedTokenProvider, TokenCache, TokenSource};
 pub use gettoken::GetTokenSource;
+#[cfg(feature = "redis")]
+pub use redis::{RedisTokenCache, RedisTokenSource};
 
 use crate::Error;
 

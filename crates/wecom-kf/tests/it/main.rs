@@ -7,6 +7,8 @@ mod accounts;
 mod errors;
 mod faults;
 mod media;
+#[cfg(feature = "redis")]
+mod redis;
 mod secrets;
 mod tokens;
 
