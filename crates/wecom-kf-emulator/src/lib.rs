@@ -147,7 +147,11 @@ pub struct Emulator {
     faults: Mutex<faults::Faults>,
     windows: Mutex<HashMap<(&'static str, bool), Window>>,
     clock_offset: AtomicI64,
+    list_cache: Mutex<ListCache>,
 }
+
+/// Rendered `kf/account/list` pages: (agent, host, offset, limit) → (generation, JSON).
+pub(crate) type ListCache = HashMap<(AgentId, String, u32, u32), (u64, axum::body::Bytes)>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not take the emulator down: the data is still consistent
@@ -174,6 +178,7 @@ impl Emulator {
             faults: Mutex::default(),
             windows: Mutex::default(),
             clock_offset: AtomicI64::new(0),
+            list_cache: Mutex::default(),
         })
     }
 
@@ -194,6 +199,10 @@ impl Emulator {
     /// Move the emulator's clock forward (token and media expiry).
     pub fn advance_clock(&self, secs: i64) {
         self.clock_offset.fetch_add(secs, Ordering::Relaxed);
+    }
+
+    pub(crate) fn list_cache(&self) -> MutexGuard<'_, ListCache> {
+        lock(&self.list_cache)
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {

@@ -85,7 +85,8 @@ pub fn json<T: Serialize>(value: &T) -> Response {
 }
 
 /// Pre-serialized JSON as a 200 answer.
-pub fn raw_json(bytes: Vec<u8>) -> Response {
+pub fn raw_json(bytes: impl Into<axum::body::Bytes>) -> Response {
+    let bytes = bytes.into();
     let mut response = (StatusCode::OK, bytes).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -49,6 +49,8 @@ pub struct MediaRow {
 /// The store.
 pub struct Store {
     db: Connection,
+    /// Bumped by every change to the accounts: lets readers cache what they render.
+    generation: u64,
     accounts: BTreeMap<i64, AccountRow>,
     by_kfid: HashMap<String, i64>,
     tokens: HashMap<String, TokenRow>,
@@ -100,6 +102,7 @@ impl Store {
         db.execute_batch(SCHEMA)?;
         let mut store = Store {
             db,
+            generation: 0,
             accounts: BTreeMap::new(),
             by_kfid: HashMap::new(),
             tokens: HashMap::new(),
@@ -172,6 +175,7 @@ impl Store {
 
     /// Drop everything.
     pub fn reset(&mut self) -> Result<(), ErrCode> {
+        self.generation += 1;
         self.db
             .execute_batch("DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media;")
             .map_err(|e| busy(&e))?;
@@ -183,6 +187,11 @@ impl Store {
     }
 
     // ---- accounts ----
+
+    /// Changes so far to the accounts (a cache key for rendered pages).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
 
     /// Number of accounts.
     pub fn account_count(&self) -> usize {
@@ -203,6 +212,7 @@ impl Store {
 
     /// Insert an account; the caller has checked the cap under the same lock.
     pub fn insert_account(&mut self, account: AccountRow) -> Result<(), ErrCode> {
+        self.generation += 1;
         self.db
             .prepare_cached(
                 "INSERT INTO accounts (open_kfid, name, media_id, owner) VALUES (?1, ?2, ?3, ?4)",
@@ -229,6 +239,7 @@ impl Store {
         name: Option<&str>,
         media_id: Option<&str>,
     ) -> Result<(), ErrCode> {
+        self.generation += 1;
         let Some(&seq) = self.by_kfid.get(open_kfid) else {
             return Err(ErrCode::OPEN_KFID_NOT_EXIST);
         };
@@ -249,6 +260,7 @@ impl Store {
 
     /// Delete an account.
     pub fn delete_account(&mut self, open_kfid: &str) -> Result<(), ErrCode> {
+        self.generation += 1;
         let Some(&seq) = self.by_kfid.get(open_kfid) else {
             return Err(ErrCode::OPEN_KFID_NOT_EXIST);
         };

@@ -226,6 +226,7 @@ impl ClientBuilder {
             base_url: self.base_url.into(),
             timeout: self.request_timeout,
             max_response_bytes: self.max_response_bytes,
+            urls: Arc::default(),
         };
         let tokens: Arc<dyn TokenProvider> = match (self.provider, self.corp_id, self.secret) {
             (Some(provider), _, _) => provider,
@@ -338,13 +339,16 @@ impl Client {
         );
         let transport = self.transport();
         self.run(E::PATH, E::IDEMPOTENT, E::already_done, |token| {
-            let request = transport
-                .http
-                .post(transport.url(E::PATH))
-                .query(&[("access_token", token.expose())])
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
-            async move { decode::<E::Response>(E::PATH, &transport.send(E::PATH, request).await?) }
+            let url = transport.token_url(E::PATH, token);
+            let body = body.clone();
+            async move {
+                let request = transport
+                    .http
+                    .post(url?)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body);
+                decode::<E::Response>(E::PATH, &transport.send(E::PATH, request).await?)
+            }
         })
         .await
     }
@@ -372,7 +376,10 @@ impl Client {
         );
         async move {
             let retry = &self.inner.retry;
-            let mut token = self.inner.tokens.token().await?;
+            let mut token = match self.inner.tokens.cached() {
+                Some(token) => token,
+                None => self.inner.tokens.token().await?,
+            };
             let mut attempt = 0;
             let mut token_retried = false;
             let mut maybe_applied = false;

@@ -202,13 +202,12 @@ impl MediaApi {
                                     e.without_url()
                                 ))
                             })?;
+                        let mut url = transport.token_url(UPLOAD_PATH, token)?;
+                        url.query_pairs_mut()
+                            .append_pair("type", media_type.as_str());
                         Ok(transport
                             .http
-                            .post(transport.url(UPLOAD_PATH))
-                            .query(&[
-                                ("access_token", token.expose()),
-                                ("type", media_type.as_str()),
-                            ])
+                            .post(url)
                             .multipart(reqwest::multipart::Form::new().part(FORM_PART, part)))
                     });
                     async move {

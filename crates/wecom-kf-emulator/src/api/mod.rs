@@ -56,6 +56,14 @@ pub(crate) trait Handle: Endpoint + Sized {
     fn empty() -> Option<Self> {
         None
     }
+
+    /// The success answer's bytes. Endpoints whose answers can be cached override it.
+    fn render(emulator: &Emulator, caller: &Caller, request: Self) -> Result<Bytes, Rejection> {
+        let body = Self::handle(emulator, caller, request)?;
+        serde_json::to_vec(&wecom_kf_types::reply::Success::new(&body))
+            .map(Bytes::from)
+            .map_err(|_| ErrCode::SYSTEM_BUSY.into())
+    }
 }
 
 pub(crate) fn parse_query(query: Option<&str>) -> HashMap<String, String> {
@@ -215,10 +223,10 @@ pub(crate) async fn endpoint<E: Handle>(
         request
             .validate()
             .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
-        E::handle(&emulator, &caller, request)
+        E::render(&emulator, &caller, request)
     })();
     let response = match result {
-        Ok(body) => reply::success(&body),
+        Ok(body) => reply::raw_json(body),
         Err(rejection) => rejection.into_response(ip),
     };
     after(fault, response, conn.as_ref()).await

@@ -171,6 +171,13 @@ impl CachedTokenProvider {
 }
 
 impl TokenProvider for CachedTokenProvider {
+    fn cached(&self) -> Option<AccessToken> {
+        let now = self.clock.now();
+        let state = self.slot.lock();
+        let (token, refresh_at) = state.current.as_ref()?;
+        (now < *refresh_at && token.expires_at().is_none_or(|at| now < at)).then(|| token.clone())
+    }
+
     fn token(&self) -> BoxFuture<'_, Result<AccessToken, Error>> {
         Box::pin(async move {
             let now = self.clock.now();

@@ -83,6 +83,12 @@ pub trait TokenProvider: Send + Sync + 'static {
     /// A currently valid token.
     fn token(&self) -> BoxFuture<'_, Result<AccessToken, Error>>;
 
+    /// A token that is valid now, if the provider has one at hand without waiting: the
+    /// fast path of every call. The default always says no.
+    fn cached(&self) -> Option<AccessToken> {
+        None
+    }
+
     /// `failed` was refused as invalid or expired: drop it if it is still current.
     fn invalidate<'a>(&'a self, failed: &'a AccessToken) -> BoxFuture<'a, ()>;
 }
@@ -99,6 +105,10 @@ impl StaticToken {
 }
 
 impl TokenProvider for StaticToken {
+    fn cached(&self) -> Option<AccessToken> {
+        Some(self.0.clone())
+    }
+
     fn token(&self) -> BoxFuture<'_, Result<AccessToken, Error>> {
         Box::pin(std::future::ready(Ok(self.0.clone())))
     }

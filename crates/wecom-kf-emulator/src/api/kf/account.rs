@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
+
 use wecom_kf_types::kf::account::{
     Account, AddAccount, AddAccountResponse, DeleteAccount, ListAccounts, ListAccountsResponse,
     UpdateAccount,
@@ -118,6 +120,37 @@ impl Handle for ListAccounts {
             })
             .collect();
         Ok(ListAccountsResponse::new(accounts))
+    }
+
+    /// A page is rendered once per state of the accounts and caller: the cache is keyed
+    /// by the store's generation, so any change renders afresh.
+    fn render(emulator: &Emulator, caller: &Caller, request: Self) -> Result<Bytes, Rejection> {
+        let key = (
+            caller.agent,
+            caller.host.clone(),
+            request.offset,
+            request.limit,
+        );
+        let generation = emulator.store().generation();
+        if let Some(bytes) = emulator
+            .list_cache()
+            .get(&key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, b)| b.clone())
+        {
+            return Ok(bytes);
+        }
+        let body = Self::handle(emulator, caller, request)?;
+        let bytes = Bytes::from(
+            serde_json::to_vec(&wecom_kf_types::reply::Success::new(&body))
+                .map_err(|_| Rejection::from(ErrCode::SYSTEM_BUSY))?,
+        );
+        let mut cache = emulator.list_cache();
+        if cache.len() > 1024 {
+            cache.clear();
+        }
+        cache.insert(key, (generation, bytes.clone()));
+        Ok(bytes)
     }
 
     /// Several SDKs call `list` with GET, without a body or with query paging.
