@@ -152,7 +152,10 @@ impl Error {
                 RetryClass::Transient | RetryClass::Throttled
             ),
             Error::Http { status, .. } => *status >= 500,
-            Error::Transport { .. } | Error::Timeout { .. } | Error::Decode { .. } => true,
+            Error::Transport { .. }
+            | Error::Timeout { .. }
+            | Error::Decode { .. }
+            | Error::ResponseTooLarge { .. } => true,
             Error::Token(inner) => inner.is_transient(),
             _ => false,
         }

@@ -88,6 +88,7 @@ async fn reads_retry_transient_failures_and_succeed() {
         Fault::Http502,
         Fault::Truncate,
         Fault::NonJson,
+        Fault::Oversized,
         Fault::DropBeforeCommit,
         Fault::DropAfterCommit,
         Fault::Latency { ms: 1000 },
@@ -121,9 +122,10 @@ async fn reads_give_up_after_the_policy_with_the_typed_error() {
         "{err:?}"
     );
     em.emulator().clear_faults();
-    // An answer over the size limit is refused, not read into memory, and not retried.
+    // An answer over the size limit is refused, not read into memory; retried like
+    // other garbled answers, then reported.
     em.emulator()
-        .add_fault(rule(Fault::Oversized, ListAccounts::PATH, 1));
+        .add_fault(rule(Fault::Oversized, ListAccounts::PATH, 10));
     let err = client.account().list(0, 1).await.unwrap_err();
     assert!(
         matches!(
@@ -135,6 +137,7 @@ async fn reads_give_up_after_the_policy_with_the_typed_error() {
         ),
         "{err:?}"
     );
+    em.emulator().clear_faults();
     // Throttling is surfaced, not hammered.
     em.emulator().add_fault(rule(
         Fault::Errcode { errcode: 45009 },

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod errors;
+mod fault_matrix;
 mod faults;
 mod media;
 #[cfg(feature = "redis")]

@@ -1,0 +1,317 @@
+//! Every operation × every fault, against the emulator's fault injection.
+//!
+//! For each cell: no panic, no hang past the timeouts (each cell is bounded), and the
+//! documented outcome. Reads and idempotent calls succeed after bounded retries, or fail
+//! with the right typed error. `add` never creates two accounts, and when its outcome is
+//! unknown, `list` shows at most one. `update` and `delete` end in the requested state.
+//!
+//! `cargo test -p wecom-kf --test it fault_matrix -- --nocapture` prints the matrix.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use wecom_kf::media::Media;
+use wecom_kf::types::kf::account::UpdateAccount;
+use wecom_kf::types::media::MediaType;
+use wecom_kf::{Client, Error, RetryPolicy};
+use wecom_kf_emulator::{Fault, FaultRule, Running};
+
+use crate::{PNG, emulator};
+
+const TIMEOUT: Duration = Duration::from_millis(300);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Op {
+    GetToken,
+    Upload,
+    Add,
+    Update,
+    Delete,
+    List,
+    Link,
+}
+
+impl Op {
+    const ALL: [Op; 7] = [
+        Op::GetToken,
+        Op::Upload,
+        Op::Add,
+        Op::Update,
+        Op::Delete,
+        Op::List,
+        Op::Link,
+    ];
+
+    fn path(self) -> &'static str {
+        match self {
+            Op::GetToken => "/cgi-bin/gettoken",
+            Op::Upload => "/cgi-bin/media/upload",
+            Op::Add => "/cgi-bin/kf/account/add",
+            Op::Update => "/cgi-bin/kf/account/update",
+            Op::Delete => "/cgi-bin/kf/account/del",
+            Op::List => "/cgi-bin/kf/account/list",
+            Op::Link => "/cgi-bin/kf/add_contact_way",
+        }
+    }
+
+    fn idempotent(self) -> bool {
+        self != Op::Add
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Injected {
+    Rule(Fault, u32),
+    RevokedToken,
+    ExpiredToken,
+}
+
+fn faults() -> Vec<(&'static str, Injected)> {
+    vec![
+        ("-1 once", Injected::Rule(Fault::Errcode { errcode: -1 }, 1)),
+        (
+            "-1 burst of 5",
+            Injected::Rule(Fault::Errcode { errcode: -1 }, 5),
+        ),
+        (
+            "45009",
+            Injected::Rule(Fault::Errcode { errcode: 45009 }, 1),
+        ),
+        ("HTTP 502 (HTML)", Injected::Rule(Fault::Http502, 1)),
+        (
+            "reset before commit",
+            Injected::Rule(Fault::DropBeforeCommit, 1),
+        ),
+        (
+            "reset after commit",
+            Injected::Rule(Fault::DropAfterCommit, 1),
+        ),
+        (
+            "latency past timeout",
+            Injected::Rule(Fault::Latency { ms: 900 }, 1),
+        ),
+        ("truncated JSON", Injected::Rule(Fault::Truncate, 1)),
+        ("non-JSON 200", Injected::Rule(Fault::NonJson, 1)),
+        ("oversized body", Injected::Rule(Fault::Oversized, 1)),
+        ("token revoked", Injected::RevokedToken),
+        ("token expired", Injected::ExpiredToken),
+    ]
+}
+
+fn client(em: &Running) -> Client {
+    crate::builder(em)
+        .request_timeout(TIMEOUT)
+        .retry_policy(
+            RetryPolicy::attempts(3)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap()
+}
+
+fn kind(err: &Error) -> String {
+    match err {
+        Error::Api { code, .. } => format!("Api({})", code.get()),
+        Error::Http { status, .. } => format!("Http({status})"),
+        Error::Transport { .. } => "Transport".into(),
+        Error::Timeout { .. } => "Timeout".into(),
+        Error::Decode { .. } => "Decode".into(),
+        Error::ResponseTooLarge { .. } => "TooLarge".into(),
+        Error::Token(inner) => format!("Token({})", kind(inner)),
+        Error::OutcomeUnknown { source, .. } => format!("OutcomeUnknown({})", kind(source)),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Run one cell on a fresh emulator; returns the outcome text and the anomalies found.
+async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>) {
+    let em = emulator().await;
+    let setup = client(&em);
+    let media_id = setup
+        .media()
+        .upload(MediaType::Image, Media::bytes("a.png", PNG))
+        .await
+        .unwrap()
+        .media_id;
+    let kfid = setup.account().add("原名", &media_id).await.unwrap();
+    // GetToken cells need a cold client; the others a warm one.
+    let client = if op == Op::GetToken {
+        client(&em)
+    } else {
+        setup.clone()
+    };
+    match injected {
+        Injected::Rule(fault, count) => em.emulator().add_fault(FaultRule {
+            fault: fault.clone(),
+            endpoint: Some(op.path().into()),
+            count: Some(*count),
+            rate: None,
+        }),
+        Injected::RevokedToken => drop(em.emulator().revoke_tokens(None).unwrap()),
+        Injected::ExpiredToken => em.emulator().expire_tokens().unwrap(),
+    }
+    let before = em
+        .emulator()
+        .stats()
+        .requests
+        .get(op.path())
+        .copied()
+        .unwrap_or(0);
+    let call = async {
+        match op {
+            Op::GetToken | Op::List => client.account().list(0, 100).await.map(drop),
+            Op::Upload => client
+                .media()
+                .upload(MediaType::Image, Media::bytes("b.png", PNG))
+                .await
+                .map(drop),
+            Op::Add => client.account().add("新增", &media_id).await.map(drop),
+            Op::Update => {
+                client
+                    .account()
+                    .update(UpdateAccount::new(&kfid).name("改名"))
+                    .await
+            }
+            Op::Delete => client.account().delete(&kfid).await,
+            Op::Link => client
+                .account()
+                .contact_link(&kfid, Some("s"))
+                .await
+                .map(drop),
+        }
+    };
+    // No hang: 3 attempts × (timeout + backoff) plus a token fetch fit well inside this.
+    let result = tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .expect("the call hung");
+    let attempts = em
+        .emulator()
+        .stats()
+        .requests
+        .get(op.path())
+        .copied()
+        .unwrap_or(0)
+        - before;
+    em.emulator().clear_faults();
+    // A late commit (latency past the timeout) lands after the client gave up.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let check = crate::client(&em);
+    let accounts = check.account().list(0, 100).await.unwrap();
+    let mut anomalies = Vec::new();
+    let outcome = match &result {
+        Ok(()) => format!(
+            "ok ({attempts} attempt{})",
+            if attempts == 1 { "" } else { "s" }
+        ),
+        Err(err) => format!("{} ({attempts})", kind(err)),
+    };
+    // Reads and idempotent calls recover from any single fault.
+    let single = matches!(
+        injected,
+        Injected::Rule(_, 1) | Injected::RevokedToken | Injected::ExpiredToken
+    );
+    let throttled = matches!(
+        injected,
+        Injected::Rule(Fault::Errcode { errcode: 45009 }, _)
+    );
+    if op.idempotent() && single && !throttled && result.is_err() {
+        anomalies.push(format!("{op:?} did not recover: {outcome}"));
+    }
+    if throttled && result.is_ok() {
+        anomalies.push(format!("{op:?} hid a 45009"));
+    }
+    if let Err(err) = &result {
+        let typed = matches!(
+            err,
+            Error::Api { .. }
+                | Error::Token(_)
+                | Error::OutcomeUnknown { .. }
+                | Error::Http { .. }
+                | Error::Timeout { .. }
+                | Error::Transport { .. }
+                | Error::Decode { .. }
+                | Error::ResponseTooLarge { .. }
+        );
+        if !typed {
+            anomalies.push(format!("untyped error {err:?}"));
+        }
+    }
+    let added = accounts.iter().filter(|a| a.name == "新增").count();
+    match op {
+        Op::Add => {
+            if added > 1 {
+                anomalies.push(format!("add created {added} accounts"));
+            }
+            if result.is_ok() && added != 1 {
+                anomalies.push("an acknowledged add is missing".into());
+            }
+            if let Err(err) = &result {
+                if matches!(err, Error::Api { .. }) && added != 0 {
+                    anomalies.push("a rejected add created an account".into());
+                }
+                if !err.is_outcome_unknown() && !matches!(err, Error::Api { .. }) {
+                    anomalies.push(format!(
+                        "an ambiguous add failure is not OutcomeUnknown: {err:?}"
+                    ));
+                }
+            }
+        }
+        Op::Update
+            if result.is_ok()
+                && !accounts
+                    .iter()
+                    .any(|a| a.open_kfid == kfid && a.name == "改名") =>
+        {
+            anomalies.push("update acknowledged but not applied".into())
+        }
+        Op::Delete if result.is_ok() && accounts.iter().any(|a| a.open_kfid == kfid) => {
+            anomalies.push("delete acknowledged but the account is still there".into())
+        }
+        _ => {}
+    }
+    if op != Op::Add && added != 0 {
+        anomalies.push("an account appeared from nowhere".into());
+    }
+    (outcome, anomalies)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_under_every_fault() {
+    let faults = faults();
+    let mut matrix: BTreeMap<(usize, Op), String> = BTreeMap::new();
+    let mut anomalies = Vec::new();
+    // Cells are independent (each has its own emulator): run a row's cells concurrently.
+    for (row, (name, injected)) in faults.iter().enumerate() {
+        let cells: Vec<_> = Op::ALL
+            .iter()
+            .map(|&op| {
+                let injected = injected.clone();
+                tokio::spawn(async move { (op, cell(op, &injected).await) })
+            })
+            .collect();
+        for task in cells {
+            let (op, (outcome, found)) = task.await.expect("a cell panicked");
+            for a in found {
+                anomalies.push(format!("{name} × {op:?}: {a}"));
+            }
+            matrix.insert((row, op), outcome);
+        }
+    }
+    let mut table = String::from("| fault | ");
+    table += &Op::ALL.map(|op| format!("{op:?}")).join(" | ");
+    table += " |\n|---|";
+    table += &"---|".repeat(Op::ALL.len());
+    for (row, (name, _)) in faults.iter().enumerate() {
+        table += &format!(
+            "\n| {name} | {} |",
+            Op::ALL.map(|op| matrix[&(row, op)].clone()).join(" | ")
+        );
+    }
+    println!(
+        "{table}\n\ncells: {}, anomalies: {}",
+        matrix.len(),
+        anomalies.len()
+    );
+    assert!(anomalies.is_empty(), "anomalies:\n{}", anomalies.join("\n"));
+    assert_eq!(matrix.len(), faults.len() * Op::ALL.len());
+}
