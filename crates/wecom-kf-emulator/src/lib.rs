@@ -42,6 +42,7 @@ use wecom_kf_types::limits::{
     TOKEN_TTL_SECS,
 };
 
+pub use api::check_request;
 pub use faults::{Fault, FaultRule};
 use reply::Rejection;
 use store::{AccountRow, AgentId, Store};

@@ -170,6 +170,7 @@ pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static str, body: &[u8]) -
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy;
     use wecom_kf_types::ErrCode;
     use wecom_kf_types::kf::account::ListAccountsResponse;
 
@@ -200,6 +201,22 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.api_code(), Some(ErrCode::SYSTEM_BUSY));
+    }
+
+    proptest::proptest! {
+        /// Whatever the network sends: a typed error or a value, never a panic, and a
+        /// non-zero errcode is always an API error.
+        #[test]
+        fn decode_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1024)) {
+            let _ = decode::<ListAccountsResponse>("/x", &bytes);
+        }
+
+        #[test]
+        fn errcodes_always_become_api_errors(code in proptest::prelude::any::<i64>().prop_filter("non-zero", |c| *c != 0), extra in "\\PC{0,30}") {
+            let body = serde_json::json!({"errcode": code, "errmsg": extra, "account_list": extra});
+            let err = decode::<ListAccountsResponse>("/x", body.to_string().as_bytes()).unwrap_err();
+            proptest::prop_assert_eq!(err.api_code(), Some(ErrCode(code)));
+        }
     }
 
     #[test]

@@ -92,6 +92,26 @@ fn no_secret_or_token_in_any_output_even_at_trace() {
             .args(["-vvv", "account", "list", "--timeout", "1"]),
     ));
 
+    // Through the Redis token cache too, when a redis-server is at hand: its keys and
+    // values are scanned below.
+    let redis = wecom_kf_testkit::RedisServer::start();
+    if let Some(redis) = &redis {
+        runs.push(run(&["account", "list", "--token-cache", &redis.url()]));
+        server.em.emulator().revoke_tokens(None).unwrap();
+        runs.push(run(&["account", "list", "--token-cache", &redis.url()]));
+        tokens.push(current_token(&server));
+        runs.push(run(&["token", "check", "--token-cache", &redis.url()]));
+    }
+    let redis_dump: Vec<String> = redis
+        .iter()
+        .flat_map(|r| r.dump())
+        .flat_map(|(k, v)| [k, v])
+        .collect();
+    assert!(
+        redis.is_none() || !redis_dump.is_empty(),
+        "the token cache wrote to Redis"
+    );
+
     assert!(runs.iter().any(|r| r.code != 0) && runs.iter().any(|r| r.code == 0));
     assert!(
         runs.iter().any(|r| r.stderr.contains("TRACE")),
@@ -108,5 +128,14 @@ fn no_secret_or_token_in_any_output_even_at_trace() {
             }
         }
     }
+    for entry in &redis_dump {
+        scanned += entry.len();
+        assert!(!entry.contains(SECRET), "the secret reached Redis: {entry}");
+    }
     assert!(scanned > 10_000, "scanned {scanned} bytes");
+    eprintln!(
+        "secret scan (CLI): {} runs, {scanned} bytes of stdout, stderr and Redis scanned for the secret and {} tokens: 0 hits",
+        runs.len(),
+        tokens.len()
+    );
 }

@@ -196,6 +196,36 @@ fn decode<E: Handle>(
     })
 }
 
+fn check<E: Handle>(body: &[u8]) -> Result<(), Rejection> {
+    let request = decode::<E>(
+        &Method::POST,
+        &HashMap::new(),
+        Ok(Bytes::copy_from_slice(body)),
+    )?;
+    request
+        .validate()
+        .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))
+}
+
+/// Decode and validate a `POST` body for the JSON endpoint at `path` exactly as the
+/// emulator does before it touches any state: `Ok`, or the errcode it would answer.
+/// Pure, so fuzzers and property tests can drive the request parsing directly.
+pub fn check_request(path: &str, body: &[u8]) -> Result<(), Rejection> {
+    use wecom_kf_types::kf::account::{AddAccount, DeleteAccount, ListAccounts, UpdateAccount};
+    use wecom_kf_types::kf::contact_way::AddContactWay;
+    match path {
+        AddAccount::PATH => check::<AddAccount>(body),
+        DeleteAccount::PATH => check::<DeleteAccount>(body),
+        UpdateAccount::PATH => check::<UpdateAccount>(body),
+        ListAccounts::PATH => check::<ListAccounts>(body),
+        AddContactWay::PATH => check::<AddContactWay>(body),
+        other => Err(Rejection::with(
+            ErrCode::API_FORBIDDEN,
+            format!("no such API: {other}"),
+        )),
+    }
+}
+
 /// The pipeline every JSON endpoint shares.
 pub(crate) async fn endpoint<E: Handle>(
     State(emulator): State<Arc<Emulator>>,

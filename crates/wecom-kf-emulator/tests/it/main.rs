@@ -8,6 +8,7 @@ mod auth;
 mod control;
 mod durability;
 mod media;
+mod properties;
 mod robustness;
 
 use serde_json::Value;

@@ -8,6 +8,7 @@
 //! `cargo test -p wecom-kf --test it fault_matrix -- --nocapture` prints the matrix.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use wecom_kf::media::Media;
@@ -124,7 +125,7 @@ fn kind(err: &Error) -> String {
 }
 
 /// Run one cell on a fresh emulator; returns the outcome text and the anomalies found.
-async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>) {
+async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
     let em = emulator().await;
     let setup = client(&em);
     let media_id = setup
@@ -262,17 +263,28 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>) {
                     .iter()
                     .any(|a| a.open_kfid == kfid && a.name == "改名") =>
         {
-            anomalies.push("update acknowledged but not applied".into())
+            anomalies.push("update acknowledged but not applied".into());
         }
         Op::Delete if result.is_ok() && accounts.iter().any(|a| a.open_kfid == kfid) => {
-            anomalies.push("delete acknowledged but the account is still there".into())
+            anomalies.push("delete acknowledged but the account is still there".into());
         }
         _ => {}
     }
     if op != Op::Add && added != 0 {
         anomalies.push("an account appeared from nowhere".into());
     }
-    (outcome, anomalies)
+    let stats = em.emulator().stats();
+    let faults_injected = stats.faults_injected.values().sum::<u64>()
+        + u64::from(matches!(
+            injected,
+            Injected::RevokedToken | Injected::ExpiredToken
+        ));
+    (
+        outcome,
+        anomalies,
+        stats.requests.values().sum(),
+        faults_injected,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,6 +292,7 @@ async fn every_operation_under_every_fault() {
     let faults = faults();
     let mut matrix: BTreeMap<(usize, Op), String> = BTreeMap::new();
     let mut anomalies = Vec::new();
+    let (mut total_calls, mut total_faults) = (0u64, 0u64);
     // Cells are independent (each has its own emulator): run a row's cells concurrently.
     for (row, (name, injected)) in faults.iter().enumerate() {
         let cells: Vec<_> = Op::ALL
@@ -290,7 +303,9 @@ async fn every_operation_under_every_fault() {
             })
             .collect();
         for task in cells {
-            let (op, (outcome, found)) = task.await.expect("a cell panicked");
+            let (op, (outcome, found, calls, injected)) = task.await.expect("a cell panicked");
+            total_calls += calls;
+            total_faults += injected;
             for a in found {
                 anomalies.push(format!("{name} × {op:?}: {a}"));
             }
@@ -302,13 +317,14 @@ async fn every_operation_under_every_fault() {
     table += " |\n|---|";
     table += &"---|".repeat(Op::ALL.len());
     for (row, (name, _)) in faults.iter().enumerate() {
-        table += &format!(
+        let _ = write!(
+            table,
             "\n| {name} | {} |",
             Op::ALL.map(|op| matrix[&(row, op)].clone()).join(" | ")
         );
     }
     println!(
-        "{table}\n\ncells: {}, anomalies: {}",
+        "{table}\n\ncells: {}, calls made: {total_calls}, faults injected: {total_faults}, anomalies: {}",
         matrix.len(),
         anomalies.len()
     );

@@ -171,6 +171,11 @@ async fn no_secret_or_token_in_any_output() {
     );
     outputs.push(logs);
     let everything = outputs.join("\n");
+    eprintln!(
+        "secret scan (library): {} bytes of logs at TRACE, Display, Debug and error sources scanned for the secret and {} tokens",
+        everything.len(),
+        tokens.len()
+    );
     assert!(tokens.len() == 2 && tokens[0] != tokens[1]);
     assert!(!everything.contains(SECRET), "the secret leaked");
     for token in &tokens {
