@@ -104,7 +104,7 @@ fn no_secret_or_token_in_any_output_even_at_trace() {
     }
     let redis_dump: Vec<String> = redis
         .iter()
-        .flat_map(|r| r.dump())
+        .flat_map(wecom_kf_testkit::RedisServer::dump)
         .flat_map(|(k, v)| [k, v])
         .collect();
     assert!(

@@ -303,8 +303,8 @@ async fn every_operation_under_every_fault() {
             })
             .collect();
         for task in cells {
-            let (op, (outcome, found, calls, injected)) = task.await.expect("a cell panicked");
-            total_calls += calls;
+            let (op, (outcome, found, cell_calls, injected)) = task.await.expect("a cell panicked");
+            total_calls += cell_calls;
             total_faults += injected;
             for a in found {
                 anomalies.push(format!("{name} × {op:?}: {a}"));
