@@ -14,7 +14,9 @@ const PATHS: [&str; 6] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, body)) = data.split_first() else { return };
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
     let path = PATHS[usize::from(selector) % PATHS.len()];
     if let Err(rejection) = wecom_kf_emulator::check_request(path, body) {
         assert_ne!(rejection.code.get(), 0);

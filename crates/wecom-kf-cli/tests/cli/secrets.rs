@@ -50,6 +50,13 @@ fn no_secret_or_token_in_any_output_even_at_trace() {
         "wkNope00000000000000000000000000",
         "--yes",
     ]));
+    let import = server.file(
+        "import.csv",
+        format!("name,avatar\n导入一,{avatar}\n导入二,/missing.png\n").as_bytes(),
+    );
+    runs.push(run(&["account", "import", import.to_str().unwrap()]));
+    runs.push(run(&["account", "export", "--format", "csv"]));
+    runs.push(run(&["completions", "bash"]));
     runs.push(run(&[
         "account",
         "add",
