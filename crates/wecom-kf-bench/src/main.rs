@@ -109,14 +109,7 @@ fn profile(which: &str, calls: u32) -> Result<(), BoxError> {
     let mut emulator = Emulator::start()?;
     let result = runtime.block_on(async {
         let client = client(&emulator.base_url)?;
-        let media_id = client
-            .media()
-            .upload(MediaType::Image, Media::bytes("a.png", PNG))
-            .await?
-            .media_id;
-        for i in 0..100 {
-            client.account().add(format!("基准{i}"), &media_id).await?;
-        }
+        seed(&client).await?;
         let token = client.token_provider().token().await?.expose().to_owned();
         let mut floor = Floor::connect(&emulator.base_url, &token).await?;
         let raw = reqwest::Client::new();
@@ -220,6 +213,19 @@ fn thread_cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
+/// Upload an avatar and create the 100 accounts every `list` answers with.
+async fn seed(client: &Client) -> Result<String, BoxError> {
+    let media_id = client
+        .media()
+        .upload(MediaType::Image, Media::bytes("a.png", PNG))
+        .await?
+        .media_id;
+    for i in 0..100 {
+        client.account().add(format!("基准{i}"), &media_id).await?;
+    }
+    Ok(media_id)
+}
+
 fn client(base_url: &str) -> Result<Client, wecom_kf::Error> {
     Client::builder()
         .base_url(base_url)
@@ -312,14 +318,7 @@ fn per_call(total: u64, calls: u32) -> f64 {
 async fn run(sizes: &Sizes, base_url: &str, cli: Option<&Path>) -> Result<Report, BoxError> {
     let mut report = Report::default();
     let client = client(base_url)?;
-    let media_id = client
-        .media()
-        .upload(MediaType::Image, Media::bytes("a.png", PNG))
-        .await?
-        .media_id;
-    for i in 0..100 {
-        client.account().add(format!("基准{i}"), &media_id).await?;
-    }
+    let media_id = seed(&client).await?;
     report.line(format!(
         "machine: {} cores; emulator in a child process at {base_url}",
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get)

@@ -9,8 +9,8 @@ use axum::response::Response;
 use wecom_kf_types::token::{GetToken, GetTokenResponse};
 use wecom_kf_types::{ErrCode, Secret};
 
-use super::{after, before, parse_query};
-use crate::reply::{self, Rejection};
+use super::{framed, parse_query, success};
+use crate::reply::Rejection;
 use crate::server::Conn;
 use crate::store::TokenRow;
 use crate::{Emulator, ids};
@@ -22,19 +22,10 @@ pub(super) async fn handle(
     conn: Option<Extension<Conn>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let conn = conn.map(|Extension(c)| c);
-    let ip = conn.as_ref().map(|c| c.peer.ip());
-    emulator.count(PATH);
-    let fault = emulator.pick_fault(PATH);
-    if let Some(response) = before(fault.as_ref(), conn.as_ref(), ip).await {
-        return response;
-    }
-    let query = parse_query(query.as_deref());
-    let response = match issue(&emulator, &query) {
-        Ok(body) => reply::success(&body),
-        Err(rejection) => rejection.into_response(ip),
-    };
-    after(fault, response, conn.as_ref()).await
+    framed(&emulator, PATH, conn, || async {
+        success(&issue(&emulator, &parse_query(query.as_deref()))?)
+    })
+    .await
 }
 
 fn issue(

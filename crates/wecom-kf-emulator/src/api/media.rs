@@ -12,8 +12,8 @@ use wecom_kf_types::ErrCode;
 use wecom_kf_types::limits::FILE_MAX_BYTES;
 use wecom_kf_types::media::{FORM_PART, Format, MediaType, UPLOAD_PATH, UploadMediaResponse};
 
-use super::{after, before, host, parse_query};
-use crate::reply::{self, Rejection};
+use super::{caller, framed, parse_query, success};
+use crate::reply::Rejection;
 use crate::server::Conn;
 use crate::{Caller, Emulator, ids};
 
@@ -34,20 +34,9 @@ async fn handle(
     RawQuery(query): RawQuery,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let conn = conn.map(|Extension(c)| c);
-    let ip = conn.as_ref().map(|c| c.peer.ip());
-    emulator.count(UPLOAD_PATH);
-    let fault = emulator.pick_fault(UPLOAD_PATH);
-    if let Some(response) = before(fault.as_ref(), conn.as_ref(), ip).await {
-        return response;
-    }
-    let query = parse_query(query.as_deref());
-    let result = async {
-        let caller = emulator.authenticate(
-            query.get("access_token").map(String::as_str),
-            host(&headers),
-        )?;
-        emulator.rate_limit(UPLOAD_PATH, false)?;
+    framed(&emulator, UPLOAD_PATH, conn, || async {
+        let query = parse_query(query.as_deref());
+        let caller = caller(&emulator, UPLOAD_PATH, &query, &headers)?;
         let media_type: MediaType = query
             .get("type")
             .map_or("", String::as_str)
@@ -59,14 +48,9 @@ async fn handle(
                 format!("not a multipart/form-data body: {e}"),
             )
         })?;
-        upload(&emulator, &caller, media_type, multipart).await
-    }
-    .await;
-    let response = match result {
-        Ok(body) => reply::success(&body),
-        Err(rejection) => rejection.into_response(ip),
-    };
-    after(fault, response, conn.as_ref()).await
+        success(&upload(&emulator, &caller, media_type, multipart).await?)
+    })
+    .await
 }
 
 async fn upload(

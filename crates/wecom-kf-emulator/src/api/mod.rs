@@ -226,6 +226,51 @@ pub fn check_request(path: &str, body: &[u8]) -> Result<(), Rejection> {
     }
 }
 
+/// The frame of every call: count it, inject the fault that applies (before or after
+/// the work), and answer the result, or the rejection in the service's shape.
+pub(crate) async fn framed<Fut>(
+    emulator: &Emulator,
+    path: &'static str,
+    conn: Option<Extension<Conn>>,
+    call: impl FnOnce() -> Fut,
+) -> Response
+where
+    Fut: Future<Output = Result<Bytes, Rejection>>,
+{
+    let conn = conn.map(|Extension(c)| c);
+    let ip = conn.as_ref().map(|c| c.peer.ip());
+    emulator.count(path);
+    let fault = emulator.pick_fault(path);
+    if let Some(response) = before(fault.as_ref(), conn.as_ref(), ip).await {
+        return response;
+    }
+    let response = match call().await {
+        Ok(body) => reply::raw_json(body),
+        Err(rejection) => rejection.into_response(ip),
+    };
+    after(fault, response, conn.as_ref()).await
+}
+
+/// The caller behind the query's access_token, within the API's rate limit.
+pub(crate) fn caller(
+    emulator: &Emulator,
+    path: &'static str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Caller, Rejection> {
+    let caller =
+        emulator.authenticate(query.get("access_token").map(String::as_str), host(headers))?;
+    emulator.rate_limit(path, query.get("debug").is_some_and(|d| d == "1"))?;
+    Ok(caller)
+}
+
+/// Serialize a success answer.
+pub(crate) fn success<T: serde::Serialize>(body: &T) -> Result<Bytes, Rejection> {
+    serde_json::to_vec(&wecom_kf_types::reply::Success::new(body))
+        .map(Bytes::from)
+        .map_err(|_| ErrCode::SYSTEM_BUSY.into())
+}
+
 /// The pipeline every JSON endpoint shares.
 pub(crate) async fn endpoint<E: Handle>(
     State(emulator): State<Arc<Emulator>>,
@@ -235,31 +280,16 @@ pub(crate) async fn endpoint<E: Handle>(
     RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let conn = conn.map(|Extension(c)| c);
-    let ip = conn.as_ref().map(|c| c.peer.ip());
-    emulator.count(E::PATH);
-    let fault = emulator.pick_fault(E::PATH);
-    if let Some(response) = before(fault.as_ref(), conn.as_ref(), ip).await {
-        return response;
-    }
-    let query = parse_query(query.as_deref());
-    let result = (|| {
-        let caller = emulator.authenticate(
-            query.get("access_token").map(String::as_str),
-            host(&headers),
-        )?;
-        emulator.rate_limit(E::PATH, query.get("debug").is_some_and(|d| d == "1"))?;
+    framed(&emulator, E::PATH, conn, || async {
+        let query = parse_query(query.as_deref());
+        let caller = caller(&emulator, E::PATH, &query, &headers)?;
         let request = decode::<E>(&method, &query, body)?;
         request
             .validate()
             .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
         E::render(&emulator, &caller, request)
-    })();
-    let response = match result {
-        Ok(body) => reply::raw_json(body),
-        Err(rejection) => rejection.into_response(ip),
-    };
-    after(fault, response, conn.as_ref()).await
+    })
+    .await
 }
 
 /// Any other path: the service answers JSON even here.

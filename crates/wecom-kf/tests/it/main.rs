@@ -74,3 +74,23 @@ pub(crate) fn calls(em: &Running, path: &str) -> u64 {
 pub(crate) fn total_calls(em: &Running) -> u64 {
     em.emulator().stats().requests.values().sum()
 }
+
+/// A `tracing` writer that keeps everything written, for scanning logs.
+#[derive(Clone, Default)]
+pub(crate) struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -10,7 +10,7 @@ use wecom_kf::token::RedisTokenCache;
 use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Fault, FaultRule};
 use wecom_kf_testkit::RedisServer;
 
-use crate::{builder, calls, emulator, emulator_with};
+use crate::{Capture, builder, calls, emulator, emulator_with};
 
 const GETTOKEN: &str = "/cgi-bin/gettoken";
 
@@ -223,19 +223,6 @@ async fn when_the_lock_holder_dies_mid_refresh_another_takes_over() {
 
 #[tokio::test]
 async fn redis_going_down_fails_open_with_a_warning() {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-    impl Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let Some(mut redis) = RedisServer::start() else {
         return;
     };
@@ -267,7 +254,7 @@ async fn redis_going_down_fails_open_with_a_warning() {
     // A fresh process (cold cache) with Redis down still works.
     let cold = builder(&em).redis_token_cache(cache).build().unwrap();
     cold.account().list(0, 1).await.unwrap();
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains(
             "Redis token cache unreachable; fetching the access_token directly (fail-open)"

@@ -2,8 +2,6 @@
 //! tracing output at TRACE, on success or failure.
 
 use std::fmt::Write as _;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wecom_kf::Error;
@@ -11,22 +9,9 @@ use wecom_kf::types::Endpoint;
 use wecom_kf::types::kf::account::{AddAccount, ListAccounts, UpdateAccount};
 use wecom_kf_emulator::{Config, Fault, FaultRule};
 
-use crate::{PNG, avatar, emulator_with};
+use crate::{Capture, PNG, avatar, emulator_with};
 
 const SECRET: &str = "TOP-SECRET-corpsecret-value-0123456789abcdefgh";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn chain(err: &Error) -> String {
     let mut text = format!("{err}\n{err:?}\n");
@@ -160,7 +145,7 @@ async fn no_secret_or_token_in_any_output() {
     for err in &errors {
         outputs.push(chain(err));
     }
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("wecom_kf.call") && logs.contains("TRACE"),
         "tracing was captured at TRACE"
