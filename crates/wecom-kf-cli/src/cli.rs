@@ -17,6 +17,7 @@ Exit codes:
   5  network, timeout, HTTP or undecodable answer
   6  missing or unreadable configuration or credentials
   7  an add may or may not have happened: check with `account list`
+  141  stdout was closed by its reader (e.g. `| head`); nothing is reported
 
 Credentials: WECOM_CORP_ID and WECOM_KF_SECRET, or a profile in
 ~/.config/wecom-kf/config.toml (WECOM_KF_CONFIG overrides the path):

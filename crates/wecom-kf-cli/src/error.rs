@@ -22,6 +22,8 @@ pub mod exit {
     pub const CONFIG: u8 = 6;
     /// A create may or may not have happened: check with `account list`.
     pub const OUTCOME_UNKNOWN: u8 = 7;
+    /// stdout was closed by its reader (128 + SIGPIPE, as other tools report it).
+    pub const BROKEN_PIPE: u8 = 141;
 }
 
 /// Everything a command can fail with.
@@ -35,6 +37,8 @@ pub enum CliError {
     Config(String),
     /// A library call failed.
     Client(Error),
+    /// Whoever read stdout went away (`| head`): stop quietly, as SIGPIPE would.
+    BrokenPipe,
     /// Some items failed; each was already reported.
     Partial {
         /// How many.
@@ -56,6 +60,7 @@ impl CliError {
             CliError::Input(_) => exit::VALIDATION,
             CliError::Config(_) => exit::CONFIG,
             CliError::Partial { .. } => exit::PARTIAL,
+            CliError::BrokenPipe => exit::BROKEN_PIPE,
             CliError::Client(err) => client_exit_code(err),
         }
     }
@@ -67,6 +72,7 @@ impl CliError {
                 format!("error: {msg}")
             }
             CliError::Partial { failed } => format!("error: {failed} item(s) failed; see above"),
+            CliError::BrokenPipe => String::new(),
             CliError::Client(err) => render_client_error(err),
         }
     }

@@ -34,8 +34,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "wecom-kf", &mut std::io::stdout());
-            Ok(())
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "wecom-kf", &mut script);
+            output::Output::new(cli.global.format).raw(&script)
         }
         Command::Sandbox(command) => commands::sandbox::run(command, &cli.global).await,
         Command::Account(command) => {
@@ -66,7 +67,10 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(err) => {
-            eprintln!("{}", err.render());
+            let message = err.render();
+            if !message.is_empty() {
+                eprintln!("{message}");
+            }
             ExitCode::from(err.exit_code())
         }
     }

@@ -48,8 +48,13 @@ impl<'a> From<&'a Account> for AccountRow<'a> {
     }
 }
 
-fn io(e: &std::io::Error) -> CliError {
-    CliError::Input(format!("cannot write output: {e}"))
+/// A failed write to stdout. A reader that went away (`| head`) is not an error to report.
+pub fn io(e: &std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::BrokenPipe
+    } else {
+        CliError::Input(format!("cannot write output: {e}"))
+    }
 }
 
 impl Output {
@@ -66,6 +71,15 @@ impl Output {
         serde_json::to_writer_pretty(&mut out, value)
             .map_err(|e| CliError::Input(format!("cannot write JSON: {e}")))?;
         writeln!(out).map_err(|e| io(&e))
+    }
+
+    /// Bytes on stdout, as they are.
+    #[allow(clippy::unused_self)] // every print goes through `Output`, the one place that knows stdout
+    pub fn raw(&self, bytes: &[u8]) -> Result<(), CliError> {
+        std::io::stdout()
+            .lock()
+            .write_all(bytes)
+            .map_err(|e| io(&e))
     }
 
     /// A line on stdout.
@@ -102,7 +116,7 @@ impl Output {
                 if accounts.is_empty() {
                     writer
                         .write_record(["open_kfid", "name", "avatar", "manage_privilege"])
-                        .map_err(|e| CliError::Input(e.to_string()))?;
+                        .map_err(|e| io(&e.into()))?;
                 }
                 writer.flush().map_err(|e| io(&e))
             }

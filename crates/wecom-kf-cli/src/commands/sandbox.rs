@@ -28,17 +28,13 @@ const AVATAR: &[u8] = include_bytes!("../../../wecom-kf-emulator/src/default-ava
 
 pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliError> {
     match command {
-        SandboxCommand::Path => {
-            println!("{}", sandbox_db()?.display());
-            Ok(())
-        }
+        SandboxCommand::Path => Output::new(global.format).line(sandbox_db()?.display()),
         SandboxCommand::Reset => {
             let sandbox = start_sandbox().await?;
             sandbox.emulator().reset().map_err(|code| {
                 CliError::Config(format!("cannot reset the sandbox: errcode {code}"))
             })?;
-            println!("sandbox emptied: {}", sandbox_db()?.display());
-            Ok(())
+            Output::new(global.format).line(format!("sandbox emptied: {}", sandbox_db()?.display()))
         }
         SandboxCommand::Demo => demo(global).await,
     }
@@ -53,17 +49,20 @@ async fn demo(global: &Global) -> Result<(), CliError> {
         .build()?;
     let out = Output::new(global.format);
     let accounts = client.account();
-    let step = |n: u8, text: &str| println!("\n[{n}/6] {text}");
+    let step = |n: u8, text: &str| out.line(format!("\n[{n}/6] {text}"));
 
     let before: Vec<_> = accounts.list_all().try_collect().await?;
-    println!(
+    out.line(format!(
         "sandbox: {} (emulator at {})",
         sandbox_db()?.display(),
         sandbox.base_url()
-    );
-    println!("{} account(s) kept from earlier runs", before.len());
+    ))?;
+    out.line(format!(
+        "{} account(s) kept from earlier runs",
+        before.len()
+    ))?;
 
-    step(1, "upload an avatar and create an account");
+    step(1, "upload an avatar and create an account")?;
     let avatar = client
         .media()
         .upload(
@@ -73,38 +72,37 @@ async fn demo(global: &Global) -> Result<(), CliError> {
         .await?;
     let name = format!("演示客服{}", before.len() + 1);
     let open_kfid = accounts.add(&name, &avatar.media_id).await?;
-    println!("created {name}: {open_kfid}");
+    out.line(format!("created {name}: {open_kfid}"))?;
 
-    step(2, "list every account");
+    step(2, "list every account")?;
     out.accounts(&accounts.list_all().try_collect::<Vec<_>>().await?)?;
 
-    step(3, "rename it");
+    step(3, "rename it")?;
     let renamed = format!("{name}号");
     accounts
         .update(UpdateAccount::new(&open_kfid).name(&renamed))
         .await?;
-    println!("{name} → {renamed}");
+    out.line(format!("{name} → {renamed}"))?;
 
-    step(4, "get its contact link for a campaign scene");
-    println!(
-        "{}",
+    step(4, "get its contact link for a campaign scene")?;
+    out.line(
         accounts
             .contact_link(&open_kfid, Some("sandbox_demo"))
-            .await?
-    );
+            .await?,
+    )?;
 
-    step(5, "create a temporary account and delete it");
+    step(5, "create a temporary account and delete it")?;
     let temporary = accounts.add("临时客服", &avatar.media_id).await?;
     accounts.delete(&temporary).await?;
-    println!("created and deleted {temporary}");
+    out.line(format!("created and deleted {temporary}"))?;
 
-    step(6, "what persists");
+    step(6, "what persists")?;
     let after: Vec<_> = accounts.list_all().try_collect().await?;
     out.accounts(&after)?;
-    println!(
+    out.line(format!(
         "\n{} account(s) now; run `wecom-kf sandbox demo` again and they are still there.",
         after.len()
-    );
-    println!("Try: wecom-kf --sandbox account list --format json   |   wecom-kf sandbox reset");
+    ))?;
+    out.line("Try: wecom-kf --sandbox account list --format json   |   wecom-kf sandbox reset")?;
     Ok(())
 }

@@ -125,3 +125,25 @@ fn each_error_class_has_its_exit_code() {
     none.code(6);
     assert!(none.stderr.contains("--sandbox"), "{}", none.stderr);
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["sandbox", "demo"][..],
+        &["completions", "bash"][..],
+        &["--sandbox", "account", "list", "--format", "json"][..],
+    ] {
+        let mut child = bare(dir.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away before anything is written
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+    }
+}
