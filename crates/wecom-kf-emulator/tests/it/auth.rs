@@ -68,39 +68,15 @@ async fn gettoken_errors() {
 #[tokio::test]
 async fn business_calls_need_a_valid_token() {
     let api = Api::new().await;
-    let list = api.url("/cgi-bin/kf/account/list");
-    let no_token: serde_json::Value = api
-        .http
-        .post(&list)
-        .body("{}")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let no_token = api.post_as_is("/cgi-bin/kf/account/list", "{}").await;
     assert_err(&no_token, 41001);
-    let empty: serde_json::Value = api
-        .http
-        .post(format!("{list}?access_token="))
-        .body("{}")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let empty = api
+        .post_as_is("/cgi-bin/kf/account/list?access_token=", "{}")
+        .await;
     assert_err(&empty, 41001);
-    let unknown: serde_json::Value = api
-        .http
-        .post(format!("{list}?access_token=nope"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown = api
+        .post_as_is("/cgi-bin/kf/account/list?access_token=nope", "{}")
+        .await;
     assert_err(&unknown, 40014);
     assert_eq!(
         api.post("/cgi-bin/kf/account/list", "{}").await["errcode"],

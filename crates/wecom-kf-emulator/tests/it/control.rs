@@ -167,19 +167,7 @@ async fn transport_faults() {
         json!({"kind": "truncate", "endpoint": "/cgi-bin/kf/account/list", "count": 1}),
     )
     .await;
-    let text = api
-        .http
-        .post(api.url(&format!(
-            "/cgi-bin/kf/account/list?access_token={}",
-            api.token
-        )))
-        .body("{}")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = api.post_text("/cgi-bin/kf/account/list", "{}").await;
     assert!(
         serde_json::from_str::<Value>(&text).is_err(),
         "truncated: {text}"
@@ -191,19 +179,7 @@ async fn transport_faults() {
         json!({"kind": "non_json", "endpoint": "/cgi-bin/kf/account/list", "count": 1}),
     )
     .await;
-    let text = api
-        .http
-        .post(api.url(&format!(
-            "/cgi-bin/kf/account/list?access_token={}",
-            api.token
-        )))
-        .body("{}")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = api.post_text("/cgi-bin/kf/account/list", "{}").await;
     assert!(text.starts_with("<html>"));
 
     fault(

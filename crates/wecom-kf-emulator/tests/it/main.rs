@@ -78,6 +78,33 @@ impl Api {
         response.json().await.unwrap()
     }
 
+    /// POST a raw body to `path_and_query` as given (no token added); parse JSON.
+    pub(crate) async fn post_as_is(&self, path_and_query: &str, body: &'static str) -> Value {
+        self.http
+            .post(self.url(path_and_query))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// POST a raw body with the token; the answer's text, whatever it is.
+    pub(crate) async fn post_text(&self, path: &str, body: &'static str) -> String {
+        self.http
+            .post(self.url(path))
+            .query(&[("access_token", &self.token)])
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub(crate) async fn post_json(&self, path: &str, body: &Value) -> Value {
         self.post(path, body.to_string()).await
     }
