@@ -143,11 +143,10 @@ impl CachedTokenProvider {
                 }),
             };
             let mut state = slot.lock();
-            if state
-                .inflight
-                .as_ref()
-                .is_some_and(|(g, _)| *g == generation)
-            {
+            // Only the latest refresh updates the cache: an older one (a refresh ahead of
+            // expiry overtaken by a refusal) may carry the very token that was refused.
+            let latest = state.generation == generation;
+            if latest {
                 state.inflight = None;
             }
             match fetched {
@@ -155,7 +154,9 @@ impl CachedTokenProvider {
                     // Count the lifetime from before the request went out: never late.
                     let expires_at = started + ttl;
                     let token = AccessToken::new(value, Some(expires_at));
-                    state.current = Some((token.clone(), expires_at - refresh_margin(ttl)));
+                    if latest {
+                        state.current = Some((token.clone(), expires_at - refresh_margin(ttl)));
+                    }
                     Ok(token)
                 }
                 Err(err) => {
@@ -217,11 +218,10 @@ impl TokenProvider for CachedTokenProvider {
             tracing::debug!("dropping the refused access_token");
             state.current = None;
             // The refresh that follows tells the shared store first (compare-and-delete).
-            // Only the task that still held the token starts it; the others join it.
-            if state.inflight.is_none() {
-                // Recorded as in flight; the next `token()` drives it.
-                let _refresh = self.start_refresh(&mut state, Some(failed.secret().clone()));
-            }
+            // Only the task that still held the token starts it; the others join it. It
+            // supersedes any refresh already in flight, whose result may be this token.
+            // Recorded as in flight; the next `token()` drives it.
+            let _refresh = self.start_refresh(&mut state, Some(failed.secret().clone()));
         }
         Box::pin(std::future::ready(()))
     }
@@ -339,6 +339,69 @@ mod tests {
         p.invalidate(&first).await; // stale: must not drop token-2
         assert_eq!(p.token().await.unwrap().expose(), "token-2");
         assert_eq!(src.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_supersedes_a_refresh_already_in_flight() {
+        // The source hands out token-1 until told it was refused.
+        struct Sticky {
+            refused: std::sync::Mutex<bool>,
+            calls: AtomicU32,
+        }
+        impl TokenSource for Sticky {
+            fn fetch(&self) -> BoxFuture<'_, Result<(Secret, Duration), Error>> {
+                Box::pin(async move {
+                    let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                    let refused = *self.refused.lock().unwrap();
+                    // The second fetch (the refresh ahead of expiry) is the slow one, so it
+                    // lands after the refusal's refresh.
+                    let delay = if call == 2 { 150 } else { 10 };
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    Ok((
+                        Secret::new(if refused { "token-2" } else { "token-1" }),
+                        Duration::from_secs(7200),
+                    ))
+                })
+            }
+            fn cache_key(&self) -> String {
+                "sticky".into()
+            }
+            fn invalidate<'a>(&'a self, _failed: &'a Secret) -> BoxFuture<'a, ()> {
+                *self.refused.lock().unwrap() = true;
+                Box::pin(async {})
+            }
+        }
+        let source = Arc::new(Sticky {
+            refused: std::sync::Mutex::new(false),
+            calls: AtomicU32::new(0),
+        });
+        let clock = ManualClock::new();
+        let p = Arc::new(CachedTokenProvider::new(
+            source.clone(),
+            &TokenCache::new(),
+            clock.clone(),
+            Duration::from_secs(5),
+        ));
+        let first = p.token().await.unwrap();
+        // Enter the refresh-ahead window: a background refresh starts (it will bring token-1).
+        clock.advance(Duration::from_secs(7200 - 200));
+        assert_eq!(p.token().await.unwrap().expose(), "token-1");
+        tokio::time::sleep(Duration::from_millis(5)).await; // let it start fetching
+        assert_eq!(source.calls.load(Ordering::SeqCst), 2);
+        // token-1 is refused while that refresh is still in flight.
+        p.invalidate(&first).await;
+        assert_eq!(
+            p.token().await.unwrap().expose(),
+            "token-2",
+            "the refusal's refresh wins"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await; // the older refresh lands
+        assert_eq!(source.calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            p.token().await.unwrap().expose(),
+            "token-2",
+            "and does not bring token-1 back"
+        );
     }
 
     #[tokio::test(start_paused = true)]
