@@ -1,4 +1,6 @@
 //! `wecom-kf`: 微信客服 accounts from the terminal, with a built-in sandbox.
+// Doc comments here are also the `--help` text, where `<…>` around a URL would show.
+#![allow(rustdoc::bare_urls)]
 
 mod cli;
 mod commands;

@@ -25,7 +25,7 @@
 //! ## What happens on failure
 //! * Bad input is an [`Error::Validation`] naming the field, the limit and what was
 //!   given; nothing is sent.
-//! * A non-zero errcode is an [`Error::Api`] with its [`ErrCode`](types::ErrCode): meaning
+//! * A non-zero errcode is an [`Error::Api`] with its [`ErrCode`]: meaning
 //!   in Chinese and English, and the look-up URL.
 //! * 40001/40014/42001: the token is dropped (only if it is still the one that failed),
 //!   one task fetches a new one, and the call is retried exactly once.
