@@ -51,12 +51,15 @@ async fn a_revoked_token_is_refreshed_once_and_each_call_retried_once() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    assert_eq!(calls(&em, "/cgi-bin/gettoken"), 3);
     assert_eq!(
-        calls(&em, ListAccounts::PATH),
-        3 + 50 + 50,
-        "each call refused once and retried once"
+        calls(&em, "/cgi-bin/gettoken"),
+        3,
+        "one refresh for all of them"
     );
+    // Each call is refused at most once and retried at most once. A call that starts
+    // after the refresh has landed already holds the new token and is not refused.
+    let made = calls(&em, ListAccounts::PATH) - 3;
+    assert!((51..=100).contains(&made), "50 calls made {made} requests");
 }
 
 #[tokio::test]
