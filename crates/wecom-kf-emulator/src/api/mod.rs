@@ -12,13 +12,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Extension, Router};
+use bytes::BytesMut;
+use http_body_util::BodyExt;
 use serde_json::error::Category;
 use wecom_kf_types::{Endpoint, ErrCode};
 
@@ -28,13 +29,15 @@ use crate::{Caller, Emulator, Fault};
 
 /// JSON bodies larger than this are refused (40058); uploads have their own limit.
 pub(crate) const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// How much of an oversized body is read and discarded before the connection is closed.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
 pub(crate) fn routes() -> Router<Arc<Emulator>> {
-    let json = Router::new()
+    Router::new()
         .route(gettoken::PATH, any(gettoken::handle))
         .merge(kf::routes())
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
-    json.merge(media::routes()).fallback(unknown_api)
+        .merge(media::routes())
+        .fallback(unknown_api)
 }
 
 /// An endpoint the emulator serves: its request type and what it does.
@@ -143,7 +146,7 @@ async fn after(fault: Option<Fault>, response: Response, conn: Option<&Conn>) ->
 fn decode<E: Handle>(
     method: &Method,
     query: &HashMap<String, String>,
-    body: Result<Bytes, BytesRejection>,
+    body: &[u8],
 ) -> Result<E, Rejection> {
     if method == Method::GET {
         return E::from_query(query).unwrap_or_else(|| {
@@ -159,12 +162,6 @@ fn decode<E: Handle>(
             format!("{method} is not allowed; use POST"),
         ));
     }
-    let body = body.map_err(|e| {
-        Rejection::with(
-            ErrCode::INVALID_PARAMETER,
-            format!("request body refused: {e}"),
-        )
-    })?;
     if body.iter().all(u8::is_ascii_whitespace)
         && let Some(request) = E::empty()
     {
@@ -173,7 +170,7 @@ fn decode<E: Handle>(
     // serde would also read a struct from a JSON array; the service wants an object.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(
-            match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
                 Ok(_) => {
                     Rejection::with(ErrCode::INVALID_PARAMETER, "the body must be a JSON object")
                 }
@@ -184,7 +181,7 @@ fn decode<E: Handle>(
             },
         );
     }
-    serde_json::from_slice::<E>(&body).map_err(|err| match err.classify() {
+    serde_json::from_slice::<E>(body).map_err(|err| match err.classify() {
         Category::Syntax | Category::Eof | Category::Io => Rejection::with(
             ErrCode::INVALID_PARAMETER,
             format!("Warning: wrong json format. {err}"),
@@ -197,11 +194,7 @@ fn decode<E: Handle>(
 }
 
 fn check<E: Handle>(body: &[u8]) -> Result<(), Rejection> {
-    let request = decode::<E>(
-        &Method::POST,
-        &HashMap::new(),
-        Ok(Bytes::copy_from_slice(body)),
-    )?;
+    let request = decode::<E>(&Method::POST, &HashMap::new(), body)?;
     request
         .validate()
         .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))
@@ -271,6 +264,38 @@ pub(crate) fn success<T: serde::Serialize>(body: &T) -> Result<Bytes, Rejection>
         .map_err(|_| ErrCode::SYSTEM_BUSY.into())
 }
 
+/// Read a JSON body of at most [`JSON_BODY_LIMIT`] bytes. A larger one is read to its
+/// end (up to [`DRAIN_LIMIT`], without keeping it) and refused with 40058, so the client
+/// finishes sending and reads the answer.
+async fn read_body(mut body: Body) -> Result<Bytes, Rejection> {
+    let mut kept = BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            Rejection::with(
+                ErrCode::INVALID_PARAMETER,
+                format!("request body refused: {e}"),
+            )
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        total += chunk.len();
+        if total <= JSON_BODY_LIMIT {
+            kept.extend_from_slice(&chunk);
+        } else if total > DRAIN_LIMIT {
+            break;
+        }
+    }
+    if total > JSON_BODY_LIMIT {
+        return Err(Rejection::with(
+            ErrCode::INVALID_PARAMETER,
+            format!("request body over {JSON_BODY_LIMIT} bytes"),
+        ));
+    }
+    Ok(kept.freeze())
+}
+
 /// The pipeline every JSON endpoint shares.
 pub(crate) async fn endpoint<E: Handle>(
     State(emulator): State<Arc<Emulator>>,
@@ -278,12 +303,15 @@ pub(crate) async fn endpoint<E: Handle>(
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     framed(&emulator, E::PATH, conn, || async {
+        // The body first, whatever happens next: an early answer to a client still
+        // sending would reach it as a broken pipe instead of the errcode.
+        let body = read_body(body).await?;
         let query = parse_query(query.as_deref());
         let caller = caller(&emulator, E::PATH, &query, &headers)?;
-        let request = decode::<E>(&method, &query, body)?;
+        let request = decode::<E>(&method, &query, &body)?;
         request
             .validate()
             .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
