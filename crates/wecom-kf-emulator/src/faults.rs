@@ -34,14 +34,6 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Whether the fault takes effect before the call is handled (nothing changes).
-    pub fn is_before(&self) -> bool {
-        matches!(
-            self,
-            Fault::Errcode { .. } | Fault::Http502 | Fault::DropBeforeCommit
-        )
-    }
-
     /// A short name for the stats.
     pub fn name(&self) -> &'static str {
         match self {

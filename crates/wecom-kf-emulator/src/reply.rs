@@ -71,9 +71,11 @@ fn hint() -> String {
     format!("{}{:06}", now.as_secs(), rand::random::<u32>() % 1_000_000)
 }
 
-/// A success answer with `body`'s fields.
-pub fn success<T: Serialize>(body: &T) -> Response {
-    json(&Success::new(body))
+/// The bytes of a success answer with `body`'s fields (`{"errcode":0,"errmsg":"ok",…}`).
+pub fn success<T: Serialize>(body: &T) -> Result<axum::body::Bytes, Rejection> {
+    serde_json::to_vec(&Success::new(body))
+        .map(Into::into)
+        .map_err(|_| ErrCode::SYSTEM_BUSY.into())
 }
 
 /// Any serializable value as a JSON 200 answer.

@@ -122,22 +122,7 @@ fn add_list_update_link_export_delete_in_every_format() {
 #[test]
 fn delete_refuses_without_a_terminal_and_without_yes() {
     let server = Server::start();
-    let avatar = server.file("a.png", PNG);
-    let kfid = server
-        .run(&[
-            "account",
-            "add",
-            "--name",
-            "留下",
-            "--avatar",
-            avatar.to_str().unwrap(),
-            "--format",
-            "json",
-        ])
-        .json()["open_kfid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let kfid = server.add_account("留下");
     let refused = server.run(&["account", "delete", &kfid]);
     refused.code(2);
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
@@ -148,22 +133,7 @@ fn delete_refuses_without_a_terminal_and_without_yes() {
 #[test]
 fn deleting_several_reports_each_and_exits_non_zero_if_any_failed() {
     let server = Server::start();
-    let avatar = server.file("a.png", PNG);
-    let kfid = server
-        .run(&[
-            "account",
-            "add",
-            "--name",
-            "甲",
-            "--avatar",
-            avatar.to_str().unwrap(),
-            "--format",
-            "json",
-        ])
-        .json()["open_kfid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let kfid = server.add_account("甲");
     let run = server.run(&[
         "account",
         "delete",

@@ -63,6 +63,22 @@ impl Server {
         path
     }
 
+    /// Create an account through the CLI (uploading the test avatar); its `open_kfid`.
+    pub(crate) fn add_account(&self, name: &str) -> String {
+        let avatar = self.file("avatar-for-add.png", PNG);
+        let added = self.run(&[
+            "account",
+            "add",
+            "--name",
+            name,
+            "--avatar",
+            avatar.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        added.ok().json()["open_kfid"].as_str().unwrap().to_owned()
+    }
+
     pub(crate) fn calls(&self, path: &str) -> u64 {
         self.em
             .emulator()

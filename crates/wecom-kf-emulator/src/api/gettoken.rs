@@ -9,8 +9,8 @@ use axum::response::Response;
 use wecom_kf_types::token::{GetToken, GetTokenResponse};
 use wecom_kf_types::{ErrCode, Secret};
 
-use super::{framed, parse_query, success};
-use crate::reply::Rejection;
+use super::{framed, parse_query};
+use crate::reply::{Rejection, success};
 use crate::server::Conn;
 use crate::store::TokenRow;
 use crate::{Emulator, ids};

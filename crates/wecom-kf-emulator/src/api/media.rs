@@ -12,8 +12,8 @@ use wecom_kf_types::ErrCode;
 use wecom_kf_types::limits::FILE_MAX_BYTES;
 use wecom_kf_types::media::{FORM_PART, Format, MediaType, UPLOAD_PATH, UploadMediaResponse};
 
-use super::{caller, framed, parse_query, success};
-use crate::reply::Rejection;
+use super::{caller, framed, parse_query};
+use crate::reply::{Rejection, success};
 use crate::server::Conn;
 use crate::{Caller, Emulator, ids};
 

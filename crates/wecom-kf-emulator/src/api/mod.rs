@@ -62,10 +62,7 @@ pub(crate) trait Handle: Endpoint + Sized {
 
     /// The success answer's bytes. Endpoints whose answers can be cached override it.
     fn render(emulator: &Emulator, caller: &Caller, request: Self) -> Result<Bytes, Rejection> {
-        let body = Self::handle(emulator, caller, request)?;
-        serde_json::to_vec(&wecom_kf_types::reply::Success::new(&body))
-            .map(Bytes::from)
-            .map_err(|_| ErrCode::SYSTEM_BUSY.into())
+        reply::success(&Self::handle(emulator, caller, request)?)
     }
 }
 
@@ -255,13 +252,6 @@ pub(crate) fn caller(
         emulator.authenticate(query.get("access_token").map(String::as_str), host(headers))?;
     emulator.rate_limit(path, query.get("debug").is_some_and(|d| d == "1"))?;
     Ok(caller)
-}
-
-/// Serialize a success answer.
-pub(crate) fn success<T: serde::Serialize>(body: &T) -> Result<Bytes, Rejection> {
-    serde_json::to_vec(&wecom_kf_types::reply::Success::new(body))
-        .map(Bytes::from)
-        .map_err(|_| ErrCode::SYSTEM_BUSY.into())
 }
 
 /// Read a JSON body of at most [`JSON_BODY_LIMIT`] bytes. A larger one is read to its

@@ -245,23 +245,19 @@ async fn bad_input_gets_the_services_errcode_and_changes_nothing() {
 
 #[tokio::test]
 async fn avatars_must_be_fresh_images() {
-    let api = Api::new().await;
-    let voice = {
-        let part =
-            reqwest::multipart::Part::bytes(b"#!AMR\n0123456789".to_vec()).file_name("v.amr");
-        let r: Value = api
-            .http
-            .post(api.url("/cgi-bin/media/upload"))
-            .query(&[("access_token", api.token.as_str()), ("type", "voice")])
-            .multipart(reqwest::multipart::Form::new().part("media", part))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["media_id"].as_str().unwrap().to_owned()
-    };
+    let mut api = Api::new().await;
+    let voice = api
+        .upload(
+            "voice",
+            "media",
+            b"#!AMR
+0123456789"
+                .to_vec(),
+        )
+        .await["media_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_err(
         &api.post_json(
             "/cgi-bin/kf/account/add",
@@ -271,21 +267,9 @@ async fn avatars_must_be_fresh_images() {
         40007,
     );
     let image = api.upload_png().await;
-    api.em.emulator().advance_clock(3 * 24 * 3600);
+    api.em().emulator().advance_clock(3 * 24 * 3600);
     // Tokens last 2 hours, so get a new one after moving the clock.
-    let api = Api {
-        token: api
-            .get(&format!(
-                "/cgi-bin/gettoken?corpid={}&corpsecret={}",
-                wecom_kf_emulator::DEMO_CORP_ID,
-                wecom_kf_emulator::DEMO_SECRET
-            ))
-            .await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        ..api
-    };
+    api.renew_token().await;
     let answer = api
         .post_json(
             "/cgi-bin/kf/account/add",
@@ -371,7 +355,7 @@ async fn storm_at_the_cap(config: Config, cap: usize, over_code: i64) {
     }
     assert_eq!(ok, 1, "exactly one add fits under the cap");
     assert_eq!(api.list().await.len(), cap.min(100));
-    assert_eq!(api.em.emulator().stats().accounts, cap);
+    assert_eq!(api.em().emulator().stats().accounts, cap);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,7 @@ async fn gettoken_returns_the_same_token_while_valid_and_a_new_one_after_expiry(
     assert_eq!(first["errcode"], 0);
     assert_eq!(first["errmsg"], "ok");
     assert_eq!(first["access_token"], api.token.as_str());
-    api.em.emulator().advance_clock(1000);
+    api.em().emulator().advance_clock(1000);
     let again = api.get(&q).await;
     assert_eq!(again["access_token"], first["access_token"]);
     let left = again["expires_in"].as_u64().unwrap();
@@ -21,7 +21,7 @@ async fn gettoken_returns_the_same_token_while_valid_and_a_new_one_after_expiry(
         (6190..=6200).contains(&left),
         "remaining lifetime, got {left}"
     );
-    api.em.emulator().advance_clock(6200);
+    api.em().emulator().advance_clock(6200);
     let fresh = api.get(&q).await;
     assert_ne!(fresh["access_token"], first["access_token"]);
     assert_eq!(fresh["expires_in"], 7200);
@@ -68,27 +68,24 @@ async fn gettoken_errors() {
 #[tokio::test]
 async fn business_calls_need_a_valid_token() {
     let api = Api::new().await;
-    let no_token = api.post_as_is("/cgi-bin/kf/account/list", "{}").await;
+    let list = "/cgi-bin/kf/account/list";
+    let no_token = api.post_with(list, &[], "{}").await;
     assert_err(&no_token, 41001);
-    let empty = api
-        .post_as_is("/cgi-bin/kf/account/list?access_token=", "{}")
-        .await;
+    let empty = api.post_with(list, &[("access_token", "")], "{}").await;
     assert_err(&empty, 41001);
-    let unknown = api
-        .post_as_is("/cgi-bin/kf/account/list?access_token=nope", "{}")
-        .await;
+    let unknown = api.post_with(list, &[("access_token", "nope")], "{}").await;
     assert_err(&unknown, 40014);
     assert_eq!(
         api.post("/cgi-bin/kf/account/list", "{}").await["errcode"],
         0
     );
-    api.em.emulator().expire_tokens().unwrap();
+    api.em().emulator().expire_tokens().unwrap();
     assert_err(&api.post("/cgi-bin/kf/account/list", "{}").await, 42001);
 
     let mut config = Config::default();
     config.expired_token_errcode = wecom_kf_types::ErrCode::INVALID_ACCESS_TOKEN;
     let api = Api::with(config).await;
-    api.em.emulator().expire_tokens().unwrap();
+    api.em().emulator().expire_tokens().unwrap();
     assert_err(&api.post("/cgi-bin/kf/account/list", "{}").await, 40014);
 }
 
@@ -105,17 +102,13 @@ async fn each_app_of_a_corp_has_its_own_tokens_and_accounts() {
     assert_ne!(second["access_token"], api.token.as_str());
     let media = api.upload_png().await;
     let kfid = api.add("甲", &media).await;
-    let as_second: serde_json::Value = api
-        .http
-        .post(api.url("/cgi-bin/kf/account/del"))
-        .query(&[("access_token", second["access_token"].as_str().unwrap())])
-        .body(json!({"open_kfid": kfid}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let as_second = api
+        .post_with(
+            "/cgi-bin/kf/account/del",
+            &[("access_token", second["access_token"].as_str().unwrap())],
+            json!({"open_kfid": kfid}).to_string(),
+        )
+        .await;
     assert_err(&as_second, 48007);
 }
 
@@ -138,7 +131,7 @@ async fn rate_limit_per_api_gives_45009() {
         95004,
     );
     // A new minute, a new window.
-    api.em.emulator().advance_clock(60);
+    api.em().emulator().advance_clock(60);
     assert_eq!(
         api.post("/cgi-bin/kf/account/list", "{}").await["errcode"],
         0
@@ -149,29 +142,21 @@ async fn rate_limit_per_api_gives_45009() {
 async fn debug_mode_is_limited_to_5_per_minute() {
     let api = Api::new().await;
     for _ in 0..5 {
-        let r: serde_json::Value = api
-            .http
-            .post(api.url("/cgi-bin/kf/account/list"))
-            .query(&[("access_token", api.token.as_str()), ("debug", "1")])
-            .body("{}")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = api
+            .post_with(
+                "/cgi-bin/kf/account/list",
+                &[("access_token", &api.token), ("debug", "1")],
+                "{}",
+            )
+            .await;
         assert_eq!(r["errcode"], 0);
     }
-    let r: serde_json::Value = api
-        .http
-        .post(api.url("/cgi-bin/kf/account/list"))
-        .query(&[("access_token", api.token.as_str()), ("debug", "1")])
-        .body("{}")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = api
+        .post_with(
+            "/cgi-bin/kf/account/list",
+            &[("access_token", &api.token), ("debug", "1")],
+            "{}",
+        )
+        .await;
     assert_err(&r, 45009);
 }

@@ -3,8 +3,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use serde_json::{Value, json};
-use wecom_kf_emulator::{DEMO_CORP_ID, DEMO_SECRET};
+use serde_json::Value;
+
+use crate::Api;
 
 struct Emulator {
     child: Child,
@@ -42,60 +43,18 @@ fn start(db: &str, extra: &[&str]) -> Emulator {
     Emulator { child, base }
 }
 
-async fn token(http: &reqwest::Client, base: &str) -> String {
-    let r: Value = http
-        .get(format!(
-            "{base}/cgi-bin/gettoken?corpid={DEMO_CORP_ID}&corpsecret={DEMO_SECRET}"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn every_acknowledged_add_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kf.db");
     let db = db.to_str().unwrap();
-    let http = reqwest::Client::new();
     let mut emulator = start(db, &[]);
-    let token = token(&http, &emulator.base).await;
-    let media = {
-        let part = reqwest::multipart::Part::bytes(crate::PNG).file_name("a.png");
-        let r: Value = http
-            .post(format!(
-                "{}/cgi-bin/media/upload?access_token={token}&type=image",
-                emulator.base
-            ))
-            .multipart(reqwest::multipart::Form::new().part("media", part))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["media_id"].as_str().unwrap().to_owned()
-    };
+    let api = Api::remote(&emulator.base, None).await;
+    let media = api.upload_png().await;
     let mut acknowledged = Vec::new();
     for i in 0..40 {
-        let r: Value = http
-            .post(format!(
-                "{}/cgi-bin/kf/account/add?access_token={token}",
-                emulator.base
-            ))
-            .body(json!({"name": format!("持久{i}"), "media_id": media}).to_string())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(r["errcode"], 0);
-        acknowledged.push(r["open_kfid"].as_str().unwrap().to_owned());
+        // `add` asserts the success it was answered.
+        acknowledged.push(api.add(&format!("持久{i}"), &media).await);
     }
     // kill -9 right after the last success.
     emulator.child.kill().unwrap();
@@ -103,22 +62,10 @@ async fn every_acknowledged_add_survives_kill_9() {
 
     let restarted = start(db, &[]);
     // The token was persisted too: the same one still works.
-    let r: Value = http
-        .post(format!(
-            "{}/cgi-bin/kf/account/list?access_token={token}",
-            restarted.base
-        ))
-        .body("{}")
-        .send()
+    let again = Api::remote(&restarted.base, Some(&api.token)).await;
+    let listed: Vec<_> = again
+        .list()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(r["errcode"], 0, "{r}");
-    let listed: Vec<_> = r["account_list"]
-        .as_array()
-        .unwrap()
         .iter()
         .map(|a| a["open_kfid"].as_str().unwrap().to_owned())
         .collect();

@@ -16,9 +16,11 @@ use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running, spawn};
 
 pub(crate) const PNG: &[u8] = include_bytes!("../../src/default-avatar.png");
 
-/// An emulator and a raw HTTP client holding a valid token.
+/// A raw HTTP client holding a valid token, for an emulator in this process or a
+/// running `wecom-kf-emulator` binary.
 pub(crate) struct Api {
-    pub em: Running,
+    em: Option<Running>,
+    pub base: String,
     pub http: reqwest::Client,
     pub token: String,
 }
@@ -30,13 +32,29 @@ impl Api {
 
     pub(crate) async fn with(config: Config) -> Api {
         let em = spawn(config).await.unwrap();
-        let http = reqwest::Client::new();
+        let mut api = Api::remote(em.base_url(), None).await;
+        api.em = Some(em);
+        api
+    }
+
+    /// An emulator already listening at `base`; with `token`, reuse it instead of
+    /// fetching one.
+    pub(crate) async fn remote(base: &str, token: Option<&str>) -> Api {
         let mut api = Api {
-            em,
-            http,
-            token: String::new(),
+            em: None,
+            base: base.to_owned(),
+            http: reqwest::Client::new(),
+            token: token.unwrap_or_default().to_owned(),
         };
-        let answer = api
+        if token.is_none() {
+            api.renew_token().await;
+        }
+        api
+    }
+
+    /// Fetch the current token of the demo app.
+    pub(crate) async fn renew_token(&mut self) {
+        let answer = self
             .get(&format!(
                 "/cgi-bin/gettoken?corpid={DEMO_CORP_ID}&corpsecret={DEMO_SECRET}"
             ))
@@ -44,12 +62,16 @@ impl Api {
         answer["access_token"]
             .as_str()
             .unwrap()
-            .clone_into(&mut api.token);
-        api
+            .clone_into(&mut self.token);
+    }
+
+    /// The in-process emulator (its control plane).
+    pub(crate) fn em(&self) -> &Running {
+        self.em.as_ref().expect("an in-process emulator")
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.em.base_url())
+        format!("{}{path}", self.base)
     }
 
     /// GET and parse JSON (panics if the answer is not JSON).
@@ -78,19 +100,6 @@ impl Api {
         response.json().await.unwrap()
     }
 
-    /// POST a raw body to `path_and_query` as given (no token added); parse JSON.
-    pub(crate) async fn post_as_is(&self, path_and_query: &str, body: &'static str) -> Value {
-        self.http
-            .post(self.url(path_and_query))
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
     /// POST a raw body with the token; the answer's text, whatever it is.
     pub(crate) async fn post_text(&self, path: &str, body: &'static str) -> String {
         self.http
@@ -109,25 +118,45 @@ impl Api {
         self.post(path, body.to_string()).await
     }
 
-    /// Upload the test PNG; returns the media_id.
-    pub(crate) async fn upload_png(&self) -> String {
-        let part = reqwest::multipart::Part::bytes(PNG)
-            .file_name("a.png")
-            .mime_str("image/png")
-            .unwrap();
-        let answer: Value = self
-            .http
+    /// Upload `data` as `kind` in a form part named `part_name`; the raw answer.
+    pub(crate) async fn upload(&self, kind: &str, part_name: &str, data: Vec<u8>) -> Value {
+        let part = reqwest::multipart::Part::bytes(data).file_name("f.bin");
+        self.http
             .post(self.url("/cgi-bin/media/upload"))
-            .query(&[("access_token", self.token.as_str()), ("type", "image")])
-            .multipart(reqwest::multipart::Form::new().part("media", part))
+            .query(&[("access_token", self.token.as_str()), ("type", kind)])
+            .multipart(reqwest::multipart::Form::new().part(part_name.to_owned(), part))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Upload the test PNG; returns the media_id.
+    pub(crate) async fn upload_png(&self) -> String {
+        let answer = self.upload("image", "media", PNG.to_vec()).await;
         assert_eq!(answer["errcode"], 0, "{answer}");
         answer["media_id"].as_str().unwrap().to_owned()
+    }
+
+    /// POST a raw body with this query (the token included by the caller, if any).
+    pub(crate) async fn post_with(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        body: impl Into<reqwest::Body>,
+    ) -> Value {
+        self.http
+            .post(self.url(path))
+            .query(query)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Add an account through the API; returns its open_kfid.

@@ -140,11 +140,7 @@ impl Handle for ListAccounts {
         {
             return Ok(bytes);
         }
-        let body = Self::handle(emulator, caller, request)?;
-        let bytes = Bytes::from(
-            serde_json::to_vec(&wecom_kf_types::reply::Success::new(&body))
-                .map_err(|_| Rejection::from(ErrCode::SYSTEM_BUSY))?,
-        );
+        let bytes = crate::reply::success(&Self::handle(emulator, caller, request)?)?;
         let mut cache = emulator.list_cache();
         if cache.len() > 1024 {
             cache.clear();
