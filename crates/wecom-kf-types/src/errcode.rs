@@ -171,6 +171,9 @@ catalogue! {
     NO_CONSULTATION_IN_48H = 95031, "客户48小时内未发起过咨询", "customer has not consulted within 48 hours";
     /// 客服组件的聊天记录权限已过期.
     COMPONENT_CHAT_PERMISSION_EXPIRED = 95032, "微信客服组件的聊天记录权限已过期", "kf component chat permission expired";
+    /// Not a WeCom code: `wecom-kf-emulator` answers it for a `/cgi-bin/` path it does
+    /// not serve. No WeCom errcode is 404, so it can never be mistaken for one.
+    NOT_IMPLEMENTED_BY_EMULATOR = 404, "模拟器未实现该接口（wecom-kf-emulator，非企业微信错误码）", "not implemented by wecom-kf-emulator";
 }
 
 impl ErrCode {
@@ -228,6 +231,9 @@ impl ErrCode {
             }
             95005 | 95027 => {
                 "the corp has reached its kf account cap: delete unused accounts (an unverified corp may hold 10)"
+            }
+            404 => {
+                "this path is not served by wecom-kf-emulator (not a WeCom error); check the path, or run against the real service"
             }
             95004 => {
                 "the account does not exist (deleted, or belongs to another corp); list the accounts to find its id"

@@ -38,7 +38,7 @@ pub use validate::{Invalid, Limit};
 pub const DEFAULT_BASE_URL: &str = "https://qyapi.weixin.qq.com";
 
 /// HTTP method of an endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Method {
     /// `GET`.
     Get,
@@ -47,16 +47,22 @@ pub enum Method {
 }
 
 /// A JSON endpoint that takes `?access_token=…`: its facts live on its request type.
+///
+/// The client reads every item here: [`Endpoint::METHOD`] decides between a JSON body
+/// and query parameters, [`Endpoint::idempotent`] and [`Endpoint::already_done`] decide
+/// what may be retried, and [`Endpoint::outcome_unknown_hint`] is what a user is told
+/// when a write may or may not have happened.
 pub trait Endpoint: Serialize + DeserializeOwned + Send + Sync {
     /// URL path, e.g. `/cgi-bin/kf/account/add`.
     const PATH: &'static str;
-    /// HTTP method.
+    /// HTTP method: `Post` sends the request as a JSON body, `Get` as query parameters.
     const METHOD: Method;
-    /// Whether sending it twice leaves the same state as sending it once, so that a
-    /// call whose outcome is unknown may be retried.
-    const IDEMPOTENT: bool;
     /// What a success carries besides `errcode`/`errmsg`.
     type Response: DeserializeOwned + Serialize + Send;
+
+    /// Whether sending this request twice leaves the same state as sending it once, so
+    /// that an attempt whose outcome is unknown may be retried.
+    fn idempotent(&self) -> bool;
 
     /// Check the documented limits. The error names the field, the limit, what was
     /// given, and the errcode the real service would answer.
@@ -64,8 +70,13 @@ pub trait Endpoint: Serialize + DeserializeOwned + Send + Sync {
 
     /// After an attempt whose outcome was unknown, whether a retry's `errcode` shows the
     /// earlier attempt did the work (a repeated `del` answers 95004): its answer if so.
-    fn already_done(_code: ErrCode) -> Option<Self::Response> {
+    fn already_done(&self, _code: ErrCode) -> Option<Self::Response> {
         None
+    }
+
+    /// What to do when this call may or may not have taken effect and was not retried.
+    fn outcome_unknown_hint(&self) -> &'static str {
+        "check whether it took effect before sending it again"
     }
 }
 

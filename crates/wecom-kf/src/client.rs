@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::{Instrument, field};
-use wecom_kf_types::{DEFAULT_BASE_URL, Endpoint, RetryClass, Secret};
+use wecom_kf_types::{DEFAULT_BASE_URL, Endpoint, Method, RetryClass, Secret};
 
 use crate::Error;
 use crate::retry::RetryPolicy;
@@ -333,23 +333,37 @@ impl Client {
     /// ```
     pub async fn execute<E: Endpoint>(&self, request: &E) -> Result<E::Response, Error> {
         request.validate()?;
-        let body = bytes::Bytes::from(
-            serde_json::to_vec(request)
-                .map_err(|e| Error::Config(format!("cannot serialize the request: {e}")))?,
-        );
+        // A POST's body is serialized once and shared by every attempt; a GET carries
+        // the request as query parameters.
+        let body = match E::METHOD {
+            Method::Post => Some(bytes::Bytes::from(
+                serde_json::to_vec(request)
+                    .map_err(|e| Error::Config(format!("cannot serialize the request: {e}")))?,
+            )),
+            Method::Get => None,
+        };
         let transport = self.transport();
-        self.run(E::PATH, E::IDEMPOTENT, E::already_done, |token| {
-            let url = transport.token_url(E::PATH, token);
-            let body = body.clone();
-            async move {
-                let request = transport
-                    .http
-                    .post(url?)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body);
-                decode::<E::Response>(E::PATH, &transport.send(E::PATH, request).await?)
-            }
-        })
+        self.run(
+            E::PATH,
+            request.idempotent(),
+            request.outcome_unknown_hint(),
+            |code| request.already_done(code),
+            |token| {
+                let url = transport.token_url(E::PATH, token);
+                let body = body.clone();
+                async move {
+                    let request = match body {
+                        Some(body) => transport
+                            .http
+                            .post(url?)
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(body),
+                        None => transport.http.get(url?).query(request),
+                    };
+                    decode::<E::Response>(E::PATH, &transport.send(E::PATH, request).await?)
+                }
+            },
+        )
         .await
     }
 
@@ -360,7 +374,8 @@ impl Client {
         &self,
         endpoint: &'static str,
         idempotent: bool,
-        already_done: fn(wecom_kf_types::ErrCode) -> Option<T>,
+        outcome_unknown_hint: &'static str,
+        already_done: impl Fn(wecom_kf_types::ErrCode) -> Option<T>,
         mut attempt_fn: F,
     ) -> Result<T, Error>
     where
@@ -423,8 +438,8 @@ impl Client {
                 }
                 let applied = may_have_applied(&err);
                 if applied && !idempotent {
-                    tracing::warn!(error = %err, "outcome unknown; not retrying a non-idempotent call");
-                    return Err(Error::OutcomeUnknown { endpoint, source: Box::new(err) });
+                    tracing::info!(error = %err, "outcome unknown; not retrying a non-idempotent call");
+                    return Err(Error::OutcomeUnknown { endpoint, hint: outcome_unknown_hint, source: Box::new(err) });
                 }
                 maybe_applied |= applied;
                 let retryable = match (&err, code.map(wecom_kf_types::ErrCode::retry_class)) {
@@ -437,10 +452,12 @@ impl Client {
                 };
                 if !retryable || attempt >= retry.max_attempts {
                     tracing::debug!(error = %err, attempt, "giving up");
-                    return Err(err);
+                    return Err(err.after_attempts(attempt));
                 }
                 let wait = retry.backoff(attempt);
-                tracing::warn!(error = %err, attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");
+                // A retry is the library working as designed: `info`, so that a CLI at
+                // its default verbosity shows one error at the end, not every attempt.
+                tracing::info!(error = %err, attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");
                 tokio::time::sleep(wait).await;
             }
         }

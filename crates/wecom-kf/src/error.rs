@@ -17,7 +17,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[non_exhaustive]
 pub enum Error {
     /// The service answered with a non-zero `errcode`.
-    #[error("{endpoint}: errcode {code}: {message}{}", hint(*code))]
+    #[error("{endpoint}: errcode {code}: {message}{}{}", hint(*code), after(*attempts))]
     Api {
         /// The errcode, with its meaning via `Display`.
         code: ErrCode,
@@ -25,10 +25,12 @@ pub enum Error {
         message: String,
         /// The path called, e.g. `/cgi-bin/kf/account/add`.
         endpoint: &'static str,
+        /// Attempts made, the first included (more than 1 when `-1` was retried).
+        attempts: u32,
     },
 
     /// A non-2xx HTTP status, e.g. a proxy's HTML 502 page: not a JSON answer.
-    #[error("{endpoint}: HTTP {status} ({content_type}), not a WeCom JSON answer")]
+    #[error("{endpoint}: HTTP {status} ({content_type}), not a WeCom JSON answer{}", after(*attempts))]
     Http {
         /// The HTTP status code.
         status: u16,
@@ -36,13 +38,17 @@ pub enum Error {
         content_type: String,
         /// The path called.
         endpoint: &'static str,
+        /// Attempts made, the first included.
+        attempts: u32,
     },
 
     /// Connecting, sending or receiving failed.
-    #[error("{endpoint}: transport error: {source}")]
+    #[error("{endpoint}: transport error{}: {source}", after(*attempts))]
     Transport {
         /// The path called.
         endpoint: &'static str,
+        /// Attempts made, the first included.
+        attempts: u32,
         /// Whether the request may have reached the server (false: the connection was
         /// never made).
         maybe_sent: bool,
@@ -52,19 +58,23 @@ pub enum Error {
     },
 
     /// No answer within the configured timeout.
-    #[error("{endpoint}: no answer within {after:?}")]
+    #[error("{endpoint}: no answer within {after:?}{}", self::after(*attempts))]
     Timeout {
         /// The path called.
         endpoint: &'static str,
+        /// Attempts made, the first included.
+        attempts: u32,
         /// The timeout that ran out.
         after: Duration,
     },
 
     /// The answer was not the JSON we expected.
-    #[error("{endpoint}: could not decode the answer at `{path}`: {source}")]
+    #[error("{endpoint}: could not decode the answer at `{path}`{}: {source}", after(*attempts))]
     Decode {
         /// The path called.
         endpoint: &'static str,
+        /// Attempts made, the first included.
+        attempts: u32,
         /// JSON path of the offending value (e.g. `account_list[3].name`), `.` for the root.
         path: String,
         /// The JSON error.
@@ -73,10 +83,12 @@ pub enum Error {
     },
 
     /// The answer was larger than the client accepts.
-    #[error("{endpoint}: answer larger than {limit} bytes")]
+    #[error("{endpoint}: answer larger than {limit} bytes{}", after(*attempts))]
     ResponseTooLarge {
         /// The path called.
         endpoint: &'static str,
+        /// Attempts made, the first included.
+        attempts: u32,
         /// The limit in bytes.
         limit: usize,
     },
@@ -89,14 +101,16 @@ pub enum Error {
     #[error("{0} (nothing was sent)")]
     Validation(#[from] Invalid),
 
-    /// A non-idempotent call (`kf/account/add`) may or may not have taken effect: do not
-    /// blindly retry; reconcile with `list`.
+    /// A call that is not idempotent (`kf/account/add`) may or may not have taken
+    /// effect, so it was not retried: reconcile before sending it again.
     #[error(
-        "{endpoint}: outcome unknown, the request may have reached the server; check with kf/account/list before retrying: {source}"
+        "{endpoint}: outcome unknown, the request may have reached the server; {hint}: {source}"
     )]
     OutcomeUnknown {
         /// The path called.
         endpoint: &'static str,
+        /// What to check before sending it again (from the endpoint).
+        hint: &'static str,
         /// What happened.
         #[source]
         source: Box<Error>,
@@ -115,6 +129,15 @@ pub enum Error {
     /// The client is misconfigured (e.g. no corp id).
     #[error("invalid client configuration: {0}")]
     Config(String),
+}
+
+/// ` after N attempts`, when the call was retried.
+fn after(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
 }
 
 fn hint(code: ErrCode) -> String {
@@ -161,6 +184,20 @@ impl Error {
         }
     }
 
+    /// Record that this error ends `n` attempts (it says so in its message).
+    pub(crate) fn after_attempts(mut self, n: u32) -> Error {
+        match &mut self {
+            Error::Api { attempts, .. }
+            | Error::Http { attempts, .. }
+            | Error::Transport { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Decode { attempts, .. }
+            | Error::ResponseTooLarge { attempts, .. } => *attempts = n,
+            _ => {}
+        }
+        self
+    }
+
     /// The look-up URL of the errcode, if this is an API error.
     pub fn lookup_url(&self) -> Option<String> {
         self.api_code().map(ErrCode::lookup_url)
@@ -175,6 +212,7 @@ impl Error {
         if err.is_timeout() {
             return Error::Timeout {
                 endpoint,
+                attempts: 1,
                 after: timeout,
             };
         }
@@ -182,6 +220,7 @@ impl Error {
         let maybe_sent = !err.is_connect() && !err.is_builder();
         Error::Transport {
             endpoint,
+            attempts: 1,
             maybe_sent,
             source: Box::new(err.without_url()),
         }

@@ -166,6 +166,7 @@ impl MediaApi {
             .run(
                 UPLOAD_PATH,
                 idempotent,
+                "it may have been uploaded; upload it again from memory or a file to get a media_id you know",
                 |_| None,
                 |token| {
                     let part = match &payload {

@@ -81,6 +81,7 @@ impl Transport {
                 .unwrap_or("no content type")
                 .to_owned();
             return Err(Error::Http {
+                attempts: 1,
                 status: status.as_u16(),
                 content_type,
                 endpoint,
@@ -89,7 +90,11 @@ impl Transport {
         let limit = self.max_response_bytes;
         let expected = response.content_length();
         if expected.is_some_and(|len| len > limit as u64) {
-            return Err(Error::ResponseTooLarge { endpoint, limit });
+            return Err(Error::ResponseTooLarge {
+                endpoint,
+                attempts: 1,
+                limit,
+            });
         }
         // The usual case, a whole answer in one chunk, is kept as it is: no copy.
         let first = response
@@ -101,7 +106,11 @@ impl Transport {
         };
         if expected == Some(first.len() as u64) || first.len() > limit {
             return if first.len() > limit {
-                Err(Error::ResponseTooLarge { endpoint, limit })
+                Err(Error::ResponseTooLarge {
+                    endpoint,
+                    attempts: 1,
+                    limit,
+                })
             } else {
                 Ok(first)
             };
@@ -117,7 +126,11 @@ impl Transport {
             .map_err(|e| Error::from_reqwest(endpoint, e, self.timeout))?
         {
             if body.len() + chunk.len() > limit {
-                return Err(Error::ResponseTooLarge { endpoint, limit });
+                return Err(Error::ResponseTooLarge {
+                    endpoint,
+                    attempts: 1,
+                    limit,
+                });
             }
             body.extend_from_slice(&chunk);
         }
@@ -135,6 +148,7 @@ pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static str, body: &[u8]) -
         }) if status.errcode.is_ok() => return Ok(body),
         Ok(Reply { status, .. }) => {
             return Err(Error::Api {
+                attempts: 1,
                 code: status.errcode,
                 message: status.errmsg,
                 endpoint,
@@ -148,6 +162,7 @@ pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static str, body: &[u8]) -
         && !status.errcode.is_ok()
     {
         return Err(Error::Api {
+            attempts: 1,
             code: status.errcode,
             message: status.errmsg,
             endpoint,
@@ -157,11 +172,13 @@ pub(crate) fn decode<T: DeserializeOwned>(endpoint: &'static str, body: &[u8]) -
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(err) => Err(Error::Decode {
             endpoint,
+            attempts: 1,
             path: err.path().to_string(),
             source: err.into_inner(),
         }),
         Ok(_) => Err(Error::Decode {
             endpoint,
+            attempts: 1,
             path: ".".to_owned(),
             source: first_error,
         }),

@@ -64,8 +64,16 @@ impl AddAccount {
 impl Endpoint for AddAccount {
     const PATH: &'static str = "/cgi-bin/kf/account/add";
     const METHOD: Method = Method::Post;
-    const IDEMPOTENT: bool = false;
     type Response = AddAccountResponse;
+
+    /// Adding twice creates two accounts.
+    fn idempotent(&self) -> bool {
+        false
+    }
+
+    fn outcome_unknown_hint(&self) -> &'static str {
+        "it may have been created: look for the name with account list (kf/account/list) before adding it again"
+    }
 
     fn validate(&self) -> Validated {
         validate_name(&self.name)?;
@@ -111,16 +119,19 @@ impl DeleteAccount {
 impl Endpoint for DeleteAccount {
     const PATH: &'static str = "/cgi-bin/kf/account/del";
     const METHOD: Method = Method::Post;
-    // Deleting twice leaves the same state; the second answer is 95004, which the
-    // client treats as done when an earlier attempt's outcome was unknown.
-    const IDEMPOTENT: bool = true;
     type Response = Empty;
+
+    /// Deleting twice leaves the same state; the second answer is 95004, which counts
+    /// as done when an earlier attempt's outcome was unknown.
+    fn idempotent(&self) -> bool {
+        true
+    }
 
     fn validate(&self) -> Validated {
         validate_open_kfid(&self.open_kfid)
     }
 
-    fn already_done(code: ErrCode) -> Option<Empty> {
+    fn already_done(&self, code: ErrCode) -> Option<Empty> {
         (code == ErrCode::OPEN_KFID_NOT_EXIST).then_some(Empty {})
     }
 }
@@ -176,9 +187,12 @@ impl UpdateAccount {
 impl Endpoint for UpdateAccount {
     const PATH: &'static str = "/cgi-bin/kf/account/update";
     const METHOD: Method = Method::Post;
-    // Setting the same name and avatar twice leaves the same state.
-    const IDEMPOTENT: bool = true;
     type Response = Empty;
+
+    /// Setting the same name and avatar twice leaves the same state.
+    fn idempotent(&self) -> bool {
+        true
+    }
 
     fn validate(&self) -> Validated {
         validate_open_kfid(&self.open_kfid)?;
@@ -229,8 +243,11 @@ impl ListAccounts {
 impl Endpoint for ListAccounts {
     const PATH: &'static str = "/cgi-bin/kf/account/list";
     const METHOD: Method = Method::Post;
-    const IDEMPOTENT: bool = true;
     type Response = ListAccountsResponse;
+
+    fn idempotent(&self) -> bool {
+        true
+    }
 
     fn validate(&self) -> Validated {
         validate::range(

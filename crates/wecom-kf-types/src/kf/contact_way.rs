@@ -54,9 +54,12 @@ impl AddContactWay {
 impl Endpoint for AddContactWay {
     const PATH: &'static str = "/cgi-bin/kf/add_contact_way";
     const METHOD: Method = Method::Post;
-    // Read-level permission; asking twice for a link has no lasting effect.
-    const IDEMPOTENT: bool = true;
     type Response = AddContactWayResponse;
+
+    /// Read-level permission; asking twice for a link has no lasting effect.
+    fn idempotent(&self) -> bool {
+        true
+    }
 
     fn validate(&self) -> Validated {
         validate_open_kfid(&self.open_kfid)?;

@@ -138,6 +138,7 @@ impl CachedTokenProvider {
             let fetched = match tokio::time::timeout(load_timeout, source.fetch()).await {
                 Ok(result) => result,
                 Err(_) => Err(Error::Timeout {
+                    attempts: 1,
                     endpoint: wecom_kf_types::token::GetToken::PATH,
                     after: load_timeout,
                 }),

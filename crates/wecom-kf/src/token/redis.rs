@@ -347,6 +347,7 @@ impl RedisTokenSource {
             // Someone else is fetching: wait for their token, not our own.
             if tokio::time::Instant::now() >= deadline {
                 return Err(Error::Timeout {
+                    attempts: 1,
                     endpoint: "redis token lock",
                     after: self.store.lock_timeout * 2,
                 });
