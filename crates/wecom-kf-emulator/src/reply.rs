@@ -73,7 +73,17 @@ fn hint() -> String {
 
 /// The bytes of a success answer with `body`'s fields (`{"errcode":0,"errmsg":"ok",…}`).
 pub fn success<T: Serialize>(body: &T) -> Result<axum::body::Bytes, Rejection> {
-    serde_json::to_vec(&Success::new(body))
+    success_with_errmsg(body, "ok")
+}
+
+/// A success whose `errmsg` is not `"ok"` (`media/upload` answers `""`).
+pub fn success_with_errmsg<T: Serialize>(
+    body: &T,
+    errmsg: &str,
+) -> Result<axum::body::Bytes, Rejection> {
+    let mut success = Success::new(body);
+    success.errmsg = errmsg;
+    serde_json::to_vec(&success)
         .map(Into::into)
         .map_err(|_| ErrCode::SYSTEM_BUSY.into())
 }

@@ -1,28 +1,44 @@
-//! `GET /cgi-bin/gettoken` (spec §1): the same token while it is valid, with the
-//! remaining `expires_in`; a new one after expiry. Re-fetching never revokes the old one.
+//! `GET /cgi-bin/gettoken` (docs/kf-api.md §1): the same token while it is valid, with
+//! the remaining `expires_in`; a new one after expiry. Re-fetching never revokes the
+//! old one. Only `GET`, as documented: other methods are refused with 40058.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{RawQuery, State};
+use axum::http::Method;
 use axum::response::Response;
+use axum::routing::{MethodRouter, any};
 use wecom_kf_types::token::{GetToken, GetTokenResponse};
 use wecom_kf_types::{ErrCode, Secret};
 
-use super::{framed, parse_query};
+use super::registry::Route;
+use super::{framed, parse_query, wrong_method};
+use crate::accept::Conn;
 use crate::reply::{Rejection, success};
-use crate::server::Conn;
-use crate::store::TokenRow;
-use crate::{Emulator, ids};
+use crate::state::Emulator;
 
-pub(super) const PATH: &str = GetToken::PATH;
+pub(crate) const ROUTES: &[Route] = &[Route {
+    path: GetToken::PATH,
+    handler: handler,
+    check: None,
+}];
 
-pub(super) async fn handle(
+fn handler() -> MethodRouter<Arc<Emulator>> {
+    any(handle)
+}
+
+async fn handle(
     State(emulator): State<Arc<Emulator>>,
     conn: Option<Extension<Conn>>,
+    method: Method,
     RawQuery(query): RawQuery,
 ) -> Response {
-    framed(&emulator, PATH, conn, || async {
+    framed(&emulator, GetToken::PATH, conn, || async {
+        if method != Method::GET {
+            return Err(wrong_method(&method, "GET"));
+        }
         success(&issue(&emulator, &parse_query(query.as_deref()))?)
     })
     .await
@@ -30,7 +46,7 @@ pub(super) async fn handle(
 
 fn issue(
     emulator: &Emulator,
-    query: &std::collections::HashMap<String, String>,
+    query: &HashMap<String, String>,
 ) -> Result<GetTokenResponse, Rejection> {
     let request = GetToken::new(
         query.get("corpid").cloned().unwrap_or_default(),
@@ -43,23 +59,10 @@ fn issue(
         return Err(ErrCode::INVALID_CORPID.into());
     }
     let agent = emulator
+        .config()
         .agent_of(request.corpsecret.expose())
         .ok_or(ErrCode::INVALID_CREDENTIAL)?;
-    emulator.rate_limit(PATH, false)?;
-    let now = emulator.now();
-    let mut store = emulator.store();
-    if let Some((token, row)) = store.valid_token_of(agent, now) {
-        let remaining = u64::try_from(row.expires_at - now).unwrap_or(0);
-        return Ok(GetTokenResponse::new(Secret::new(token), remaining));
-    }
-    let ttl = emulator.config().token_ttl;
-    let token = ids::access_token();
-    store.insert_token(
-        token.clone(),
-        TokenRow {
-            agent,
-            expires_at: now + i64::try_from(ttl).unwrap_or(i64::MAX / 2),
-        },
-    )?;
-    Ok(GetTokenResponse::new(Secret::new(token), ttl))
+    emulator.rate_limit(GetToken::PATH, false)?;
+    let (token, expires_in) = emulator.world().issue_token(agent)?;
+    Ok(GetTokenResponse::new(Secret::new(token), expires_in))
 }

@@ -1,42 +1,56 @@
-//! `POST /cgi-bin/media/upload?type=…` (spec §2): multipart with one part named `media`.
+//! `POST /cgi-bin/media/upload?type=…` (docs/kf-api.md §2): multipart with one part
+//! named `media`. A success's `errmsg` is `""`, as in the official example.
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum::response::Response;
-use axum::routing::post;
-use axum::{Extension, Router};
+use axum::routing::{MethodRouter, any};
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::limits::FILE_MAX_BYTES;
-use wecom_kf_types::media::{FORM_PART, Format, MediaType, UPLOAD_PATH, UploadMediaResponse};
+use wecom_kf_types::media::{FORM_PART, MediaType, UPLOAD_PATH, UploadMediaResponse};
 
-use super::{caller, framed, parse_query};
-use crate::reply::{Rejection, success};
-use crate::server::Conn;
-use crate::{Caller, Emulator, ids};
+use super::registry::Route;
+use super::{caller, framed, parse_query, wrong_method};
+use crate::accept::Conn;
+use crate::reply::{Rejection, success_with_errmsg};
+use crate::state::Emulator;
+use crate::world::Upload;
 
 /// The largest file plus room for the multipart framing.
 #[allow(clippy::cast_possible_truncation)] // 20 MB fits every usize we build for
 const UPLOAD_BODY_LIMIT: usize = FILE_MAX_BYTES as usize + 64 * 1024;
 
-pub(super) fn routes() -> Router<Arc<Emulator>> {
-    Router::new()
-        .route(UPLOAD_PATH, post(handle))
-        .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
+pub(crate) const ROUTES: &[Route] = &[Route {
+    path: UPLOAD_PATH,
+    handler: handler,
+    check: None,
+}];
+
+fn handler() -> MethodRouter<Arc<Emulator>> {
+    any(handle).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT))
 }
 
 async fn handle(
     State(emulator): State<Arc<Emulator>>,
     conn: Option<Extension<Conn>>,
+    method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     framed(&emulator, UPLOAD_PATH, conn, || async {
+        if method != Method::POST {
+            return Err(wrong_method(
+                &method,
+                "POST with a multipart/form-data body",
+            ));
+        }
         let query = parse_query(query.as_deref());
-        let caller = caller(&emulator, UPLOAD_PATH, &query, &headers)?;
+        caller(&emulator, UPLOAD_PATH, &query, &headers)?;
         let media_type: MediaType = query
             .get("type")
             .map_or("", String::as_str)
@@ -48,14 +62,13 @@ async fn handle(
                 format!("not a multipart/form-data body: {e}"),
             )
         })?;
-        success(&upload(&emulator, &caller, media_type, multipart).await?)
+        success_with_errmsg(&upload(&emulator, media_type, multipart).await?, "")
     })
     .await
 }
 
 async fn upload(
     emulator: &Emulator,
-    _caller: &Caller,
     media_type: MediaType,
     mut multipart: Multipart,
 ) -> Result<UploadMediaResponse, Rejection> {
@@ -77,28 +90,15 @@ async fn upload(
         }
         let filename = field.file_name().unwrap_or("media").to_owned();
         let data = field.bytes().await.map_err(too_big)?;
-        let invalid = |e: wecom_kf_types::Invalid| Rejection::with(e.errcode, e.to_string());
-        media_type
-            .validate_size(data.len() as u64)
-            .map_err(invalid)?;
-        media_type
-            .validate_format(&data[..data.len().min(16)])
-            .map_err(invalid)?;
-        let content_type = Format::sniff(&data[..data.len().min(16)]).content_type();
-        let media_id = ids::media_id();
-        let now = emulator.now();
-        emulator.store().insert_media(
-            &media_id,
+        let (media_id, created_at) = emulator.world().upload_media(&Upload {
             media_type,
-            &filename,
-            content_type,
-            &data,
-            now,
-        )?;
+            filename: &filename,
+            data: &data,
+        })?;
         return Ok(UploadMediaResponse::new(
             media_type,
             media_id,
-            u64::try_from(now).unwrap_or(0),
+            u64::try_from(created_at).unwrap_or(0),
         ));
     }
 }

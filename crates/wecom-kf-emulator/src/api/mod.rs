@@ -1,11 +1,14 @@
-//! `/cgi-bin/…`: the emulated service. One module per API family, mirroring the URL.
+//! `/cgi-bin/…`: the emulated service. One module per API family, mirroring the URL;
+//! `registry` lists them all.
 //!
 //! Every JSON endpoint goes through [`endpoint`]: count, fault, authenticate, rate-limit,
-//! decode, validate (with the shared rules of `wecom-kf-types`), handle, answer.
+//! decode, validate (with the shared rules of `wecom-kf-types`), call the world, answer.
+//! Every answer under `/cgi-bin/` is HTTP 200 JSON, whatever the method or path.
 
 mod gettoken;
 mod kf;
 mod media;
+pub(crate) mod registry;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,44 +19,45 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
 use axum::{Extension, Router};
 use bytes::BytesMut;
 use http_body_util::BodyExt;
 use serde_json::error::Category;
 use wecom_kf_types::{Endpoint, ErrCode};
 
+use crate::accept::Conn;
+use crate::faults::Fault;
 use crate::reply::{self, Rejection};
-use crate::server::Conn;
-use crate::{Caller, Emulator, Fault};
+use crate::state::{Caller, Emulator};
+use registry::Route;
 
 /// JSON bodies larger than this are refused (40058); uploads have their own limit.
 pub(crate) const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// How much of an oversized body is read and discarded before the connection is closed.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+/// Distinct unknown paths counted in the stats; later ones are counted together.
+const UNKNOWN_PATHS_COUNTED: usize = 1000;
 
 pub(crate) fn routes() -> Router<Arc<Emulator>> {
-    Router::new()
-        .route(gettoken::PATH, any(gettoken::handle))
-        .merge(kf::routes())
-        .merge(media::routes())
+    registry::routes()
+        .fold(Router::new(), |router, route| {
+            router.route(route.path, (route.handler)())
+        })
         .fallback(unknown_api)
 }
 
 /// An endpoint the emulator serves: its request type and what it does.
-pub(crate) trait Handle: Endpoint + Sized {
+pub(crate) trait Handle: Endpoint + Sized + 'static {
+    /// Whether a `POST` endpoint also takes its request from the query string with
+    /// `GET` (as `kf/account/list` does for older SDKs). `GET` endpoints always do.
+    const ACCEPTS_GET: bool = false;
+
     /// Do the call. The request is already validated against the documented limits.
     fn handle(
         emulator: &Emulator,
         caller: &Caller,
         request: Self,
     ) -> Result<Self::Response, Rejection>;
-
-    /// Build the request from the query string when called with `GET` (only
-    /// `kf/account/list` allows that); `None`: GET is refused.
-    fn from_query(_query: &HashMap<String, String>) -> Option<Result<Self, Rejection>> {
-        None
-    }
 
     /// The request to assume for an empty body, if the endpoint tolerates one.
     fn empty() -> Option<Self> {
@@ -64,6 +68,15 @@ pub(crate) trait Handle: Endpoint + Sized {
     fn render(emulator: &Emulator, caller: &Caller, request: Self) -> Result<Bytes, Rejection> {
         reply::success(&Self::handle(emulator, caller, request)?)
     }
+}
+
+/// 40058 for a method the endpoint does not take (docs/kf-api.md §6.1: "GET used where
+/// POST required" is 40058).
+pub(crate) fn wrong_method(method: &Method, expected: &str) -> Rejection {
+    Rejection::with(
+        ErrCode::INVALID_PARAMETER,
+        format!("HTTP method {method} is not allowed here; use {expected}"),
+    )
 }
 
 pub(crate) fn parse_query(query: Option<&str>) -> HashMap<String, String> {
@@ -140,24 +153,24 @@ async fn after(fault: Option<Fault>, response: Response, conn: Option<&Conn>) ->
 
 /// Decode the request: 40058 "Warning: wrong json format." for broken JSON, 40058 for
 /// wrong types, the endpoint's own codes (via validation) for missing or bad values.
-fn decode<E: Handle>(
-    method: &Method,
-    query: &HashMap<String, String>,
-    body: &[u8],
-) -> Result<E, Rejection> {
-    if method == Method::GET {
-        return E::from_query(query).unwrap_or_else(|| {
-            Err(Rejection::with(
+fn decode<E: Handle>(method: &Method, query: Option<&str>, body: &[u8]) -> Result<E, Rejection> {
+    let takes_get = E::METHOD == wecom_kf_types::Method::Get || E::ACCEPTS_GET;
+    if method == Method::GET && takes_get {
+        return serde_urlencoded::from_str::<E>(query.unwrap_or_default()).map_err(|err| {
+            Rejection::with(
                 ErrCode::INVALID_PARAMETER,
-                "this API must be called with POST",
-            ))
+                format!("invalid query parameter: {err}"),
+            )
         });
     }
-    if method != Method::POST {
-        return Err(Rejection::with(
-            ErrCode::INVALID_PARAMETER,
-            format!("{method} is not allowed; use POST"),
-        ));
+    let expected = if takes_get { "GET or POST" } else { "POST" };
+    if method != Method::POST || E::METHOD == wecom_kf_types::Method::Get {
+        let expected = if E::METHOD == wecom_kf_types::Method::Get {
+            "GET"
+        } else {
+            expected
+        };
+        return Err(wrong_method(method, expected));
     }
     if body.iter().all(u8::is_ascii_whitespace)
         && let Some(request) = E::empty()
@@ -183,15 +196,44 @@ fn decode<E: Handle>(
             ErrCode::INVALID_PARAMETER,
             format!("Warning: wrong json format. {err}"),
         ),
-        Category::Data => Rejection::with(
-            ErrCode::INVALID_PARAMETER,
-            format!("invalid parameter type: {err}"),
-        ),
+        Category::Data => wrong_type::<E>(body),
     })
 }
 
+/// 40058 for a value of the wrong JSON type, naming the field. Numbers sent as strings
+/// (`"limit":"100"`, common from PHP and Perl) are refused like any wrong type: the
+/// official docs type them as numbers and nothing shows the real service accepting
+/// strings, so a client that passes here passes there (docs/kf-api.md §6.4).
+fn wrong_type<E: Handle>(body: &[u8]) -> Rejection {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let Err(err) = serde_path_to_error::deserialize::<_, E>(&mut de) else {
+        return Rejection::with(ErrCode::INVALID_PARAMETER, "invalid parameter type");
+    };
+    let field = err.path().to_string();
+    let inner = err.into_inner();
+    let text = inner.to_string();
+    let expects_number = [
+        "expected u",
+        "expected i",
+        "expected f",
+        "integer",
+        "number",
+    ]
+    .iter()
+    .any(|what| text.contains(what));
+    let hint = if text.starts_with("invalid type: string") && expects_number {
+        "; numbers must be sent as JSON numbers, e.g. 100, not \"100\""
+    } else {
+        ""
+    };
+    Rejection::with(
+        ErrCode::INVALID_PARAMETER,
+        format!("invalid parameter type at `{field}`: {text}{hint}"),
+    )
+}
+
 fn check<E: Handle>(body: &[u8]) -> Result<(), Rejection> {
-    let request = decode::<E>(&Method::POST, &HashMap::new(), body)?;
+    let request = decode::<E>(&Method::POST, None, body)?;
     request
         .validate()
         .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))
@@ -201,19 +243,22 @@ fn check<E: Handle>(body: &[u8]) -> Result<(), Rejection> {
 /// emulator does before it touches any state: `Ok`, or the errcode it would answer.
 /// Pure, so fuzzers and property tests can drive the request parsing directly.
 pub fn check_request(path: &str, body: &[u8]) -> Result<(), Rejection> {
-    use wecom_kf_types::kf::account::{AddAccount, DeleteAccount, ListAccounts, UpdateAccount};
-    use wecom_kf_types::kf::contact_way::AddContactWay;
-    match path {
-        AddAccount::PATH => check::<AddAccount>(body),
-        DeleteAccount::PATH => check::<DeleteAccount>(body),
-        UpdateAccount::PATH => check::<UpdateAccount>(body),
-        ListAccounts::PATH => check::<ListAccounts>(body),
-        AddContactWay::PATH => check::<AddContactWay>(body),
-        other => Err(Rejection::with(
-            ErrCode::API_FORBIDDEN,
-            format!("no such API: {other}"),
+    match registry::routes().find(|route| route.path == path) {
+        Some(Route {
+            check: Some(check), ..
+        }) => check(body),
+        Some(_) => Err(Rejection::with(
+            ErrCode::INVALID_PARAMETER,
+            format!("{path} does not take a JSON body"),
         )),
+        None => Err(not_implemented(path)),
     }
+}
+
+/// Every `/cgi-bin/` path the emulator serves, and whether it takes a JSON body that
+/// [`check_request`] can check. Tests and fuzzers walk the API from this list.
+pub fn api_paths() -> impl Iterator<Item = (&'static str, bool)> {
+    registry::routes().map(|route| (route.path, route.check.is_some()))
 }
 
 /// The frame of every call: count it, inject the fault that applies (before or after
@@ -299,9 +344,8 @@ pub(crate) async fn endpoint<E: Handle>(
         // The body first, whatever happens next: an early answer to a client still
         // sending would reach it as a broken pipe instead of the errcode.
         let body = read_body(body).await?;
-        let query = parse_query(query.as_deref());
-        let caller = caller(&emulator, E::PATH, &query, &headers)?;
-        let request = decode::<E>(&method, &query, &body)?;
+        let caller = caller(&emulator, E::PATH, &parse_query(query.as_deref()), &headers)?;
+        let request = decode::<E>(&method, query.as_deref(), &body)?;
         request
             .validate()
             .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
@@ -310,16 +354,23 @@ pub(crate) async fn endpoint<E: Handle>(
     .await
 }
 
-/// Any other path: the service answers JSON even here.
+/// A path the emulator does not serve. Not 48002: on the real service that means "this
+/// app may not call this API" and sends users down the wrong road.
+fn not_implemented(path: &str) -> Rejection {
+    Rejection::with(
+        ErrCode::NOT_IMPLEMENTED_BY_EMULATOR,
+        format!("wecom-kf-emulator does not implement {path}; docs/kf-api.md lists what it serves"),
+    )
+}
+
+/// Any other path: answered in JSON too, and counted under its path.
 async fn unknown_api(
+    State(emulator): State<Arc<Emulator>>,
     conn: Option<Extension<Conn>>,
-    method: Method,
     uri: axum::http::Uri,
 ) -> Response {
     let ip = conn.map(|Extension(c)| c.peer.ip());
-    Rejection::with(
-        ErrCode::API_FORBIDDEN,
-        format!("no such API: {method} {}", uri.path()),
-    )
-    .into_response(ip)
+    let path = uri.path();
+    emulator.count_unknown(path, UNKNOWN_PATHS_COUNTED);
+    not_implemented(path).into_response(ip)
 }

@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod control;
 mod durability;
+mod fidelity;
 mod media;
 mod properties;
 mod robustness;
@@ -14,7 +15,7 @@ mod robustness;
 use serde_json::Value;
 use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running, spawn};
 
-pub(crate) const PNG: &[u8] = include_bytes!("../../src/default-avatar.png");
+pub(crate) const PNG: &[u8] = wecom_kf_emulator::DEFAULT_AVATAR_PNG;
 
 /// A raw HTTP client holding a valid token, for an emulator in this process or a
 /// running `wecom-kf-emulator` binary.

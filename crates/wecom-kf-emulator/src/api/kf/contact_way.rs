@@ -1,13 +1,15 @@
-//! `/cgi-bin/kf/add_contact_way` (spec §3.5).
+//! `/cgi-bin/kf/add_contact_way` (docs/kf-api.md §3.5).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use wecom_kf_types::kf::contact_way::{AddContactWay, AddContactWayResponse};
 
-use super::find;
 use crate::api::Handle;
+use crate::api::registry::Route;
 use crate::reply::Rejection;
-use crate::{Caller, Emulator};
+use crate::state::{Caller, Emulator};
+
+pub(crate) const ROUTES: &[Route] = &[Route::json::<AddContactWay>()];
 
 fn digest(parts: &[&str]) -> u64 {
     let mut hasher = DefaultHasher::new();
@@ -23,8 +25,8 @@ impl Handle for AddContactWay {
         _caller: &Caller,
         request: Self,
     ) -> Result<AddContactWayResponse, Rejection> {
-        let store = emulator.store();
-        let account = find(&store, &request.open_kfid)?;
+        let world = emulator.world();
+        let account = world.account(&request.open_kfid)?;
         let kfc = digest(&[&account.open_kfid]);
         let url = match request.scene.as_deref().filter(|s| !s.is_empty()) {
             Some(scene) => format!(

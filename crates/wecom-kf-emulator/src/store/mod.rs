@@ -1,0 +1,69 @@
+//! Durable state: SQLite in WAL mode is the record, an in-memory mirror serves reads.
+//! One file per table, each with its schema, its load and its mirror.
+//!
+//! Every change is committed to SQLite before the mirror is touched and before the
+//! caller is answered, so a success survives `kill -9`. The one mutex around the store
+//! (see `World`) serialises writers, which also makes caps atomic.
+
+mod accounts;
+mod media;
+mod tokens;
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use wecom_kf_types::ErrCode;
+
+pub use accounts::AccountRow;
+pub use media::NewMedia;
+pub use tokens::TokenRow;
+
+/// An app of the corp: one secret, one agent id.
+pub type AgentId = i64;
+
+/// The store.
+pub struct Store {
+    db: Connection,
+    accounts: accounts::Accounts,
+    tokens: tokens::Tokens,
+    media: media::Media,
+}
+
+/// A failure of the store itself (disk full, corrupt file): answered as `-1`.
+fn busy(err: &rusqlite::Error) -> ErrCode {
+    tracing::error!(error = %err, "sqlite failure");
+    ErrCode::SYSTEM_BUSY
+}
+
+impl Store {
+    /// Open (or create) the store at `path`; `:memory:` keeps everything in memory.
+    pub fn open(path: &str) -> rusqlite::Result<Store> {
+        let db = if path == ":memory:" {
+            Connection::open_in_memory()?
+        } else {
+            Connection::open(Path::new(path))?
+        };
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        // In WAL mode NORMAL makes a commit durable against a process crash (kill -9):
+        // the WAL write happens before COMMIT returns. Only an OS crash can lose the tail.
+        db.pragma_update(None, "synchronous", "NORMAL")?;
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Store {
+            accounts: accounts::Accounts::load(&db)?,
+            tokens: tokens::Tokens::load(&db)?,
+            media: media::Media::load(&db)?,
+            db,
+        })
+    }
+
+    /// Drop everything.
+    pub fn reset(&mut self) -> Result<(), ErrCode> {
+        self.db
+            .execute_batch("DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media;")
+            .map_err(|e| busy(&e))?;
+        self.accounts.clear();
+        self.tokens.clear();
+        self.media.clear();
+        Ok(())
+    }
+}

@@ -1,0 +1,38 @@
+//! Temporary media: checked for size and format, kept 3 days (docs/kf-api.md §2).
+
+use wecom_kf_types::media::{Format, MediaType};
+
+use super::World;
+use crate::ids;
+use crate::reply::Rejection;
+use crate::store::NewMedia;
+
+/// One uploaded file, as the multipart part gave it.
+pub(crate) struct Upload<'a> {
+    pub media_type: MediaType,
+    pub filename: &'a str,
+    pub data: &'a [u8],
+}
+
+impl World<'_> {
+    /// `media/upload`: the new media id and its creation time.
+    pub(crate) fn upload_media(&mut self, upload: &Upload<'_>) -> Result<(String, i64), Rejection> {
+        let invalid = |e: wecom_kf_types::Invalid| Rejection::with(e.errcode, e.to_string());
+        let head = &upload.data[..upload.data.len().min(16)];
+        upload
+            .media_type
+            .validate_size(upload.data.len() as u64)
+            .map_err(invalid)?;
+        upload.media_type.validate_format(head).map_err(invalid)?;
+        let media_id = ids::media_id();
+        self.store.insert_media(&NewMedia {
+            media_id: &media_id,
+            media_type: upload.media_type,
+            filename: upload.filename,
+            content_type: Format::sniff(head).content_type(),
+            data: upload.data,
+            created_at: self.now,
+        })?;
+        Ok((media_id, self.now))
+    }
+}
