@@ -39,6 +39,8 @@ mod client;
 mod error;
 pub mod kf;
 pub mod media;
+#[cfg(feature = "redis")]
+mod redis;
 mod retry;
 pub mod token;
 mod transport;

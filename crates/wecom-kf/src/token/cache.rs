@@ -161,7 +161,8 @@ impl CachedTokenProvider {
                     Ok(token)
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "access_token refresh failed");
+                    // Every caller waiting on this refresh gets the error itself.
+                    tracing::info!(error = %err, "access_token refresh failed");
                     Err(Arc::new(err))
                 }
             }

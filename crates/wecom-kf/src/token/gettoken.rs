@@ -88,9 +88,10 @@ impl TokenSource for GetTokenSource {
                     other => other.is_transient(),
                 };
                 if !retry || attempt >= self.retry.max_attempts {
-                    return Err(err);
+                    return Err(err.after_attempts(attempt));
                 }
-                tracing::warn!(attempt, error = %err, "gettoken failed; retrying");
+                // Expected and handled: `info`, so a CLI shows only the final error.
+                tracing::info!(attempt, error = %err, "gettoken failed; retrying");
                 tokio::time::sleep(self.retry.backoff(attempt)).await;
             }
         })

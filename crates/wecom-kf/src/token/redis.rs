@@ -19,13 +19,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 use wecom_kf_types::Secret;
 
 use super::{BoxFuture, TokenSource};
 use crate::Error;
+use crate::redis::{Redis, RedisError};
 
 /// A token younger than this much remaining life is refreshed rather than shared.
 const MIN_REMAINING: Duration = Duration::from_secs(30);
@@ -58,12 +57,9 @@ pub struct RedisTokenCache {
 }
 
 struct Store {
-    client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
+    redis: Redis,
     prefix: String,
     lock_timeout: Duration,
-    operation_timeout: Duration,
-    fail_open: bool,
 }
 
 impl fmt::Debug for RedisTokenCache {
@@ -72,7 +68,7 @@ impl fmt::Debug for RedisTokenCache {
         f.debug_struct("RedisTokenCache")
             .field("prefix", &self.inner.prefix)
             .field("lock_timeout", &self.inner.lock_timeout)
-            .field("fail_open", &self.inner.fail_open)
+            .field("fail_open", &self.inner.redis.fail_open)
             .finish_non_exhaustive()
     }
 }
@@ -81,19 +77,11 @@ impl RedisTokenCache {
     /// A cache at `url` (`redis://host:port/db`, `rediss://…` for TLS is not built in).
     /// Nothing connects until the first token is needed.
     pub fn new(url: &str) -> Result<Self, Error> {
-        let client = redis::Client::open(url).map_err(|_| {
-            Error::Config(
-                "invalid Redis URL: expected redis://[:password@]host[:port][/db]".to_owned(),
-            )
-        })?;
         Ok(RedisTokenCache {
             inner: Arc::new(Store {
-                client,
-                connection: OnceCell::new(),
+                redis: Redis::open(url)?,
                 prefix: "wecom-kf".to_owned(),
                 lock_timeout: Duration::from_secs(10),
-                operation_timeout: Duration::from_secs(2),
-                fail_open: true,
             }),
         })
     }
@@ -104,12 +92,9 @@ impl RedisTokenCache {
         } else {
             let store = &*self.inner;
             let mut copy = Store {
-                client: store.client.clone(),
-                connection: OnceCell::new(),
+                redis: store.redis.duplicate(),
                 prefix: store.prefix.clone(),
                 lock_timeout: store.lock_timeout,
-                operation_timeout: store.operation_timeout,
-                fail_open: store.fail_open,
             };
             change(&mut copy);
             self.inner = Arc::new(copy);
@@ -134,13 +119,13 @@ impl RedisTokenCache {
     /// Timeout of one Redis command (default 2 s).
     #[must_use]
     pub fn operation_timeout(self, timeout: Duration) -> Self {
-        self.with(|s| s.operation_timeout = timeout)
+        self.with(|s| s.redis.operation_timeout = timeout)
     }
 
     /// If Redis is unreachable, fail instead of fetching the token directly.
     #[must_use]
     pub fn fail_closed(self) -> Self {
-        self.with(|s| s.fail_open = false)
+        self.with(|s| s.redis.fail_open = false)
     }
 
     pub(crate) fn source(
@@ -180,9 +165,6 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A Redis failure, as text that never holds the URL.
-type RedisError = String;
-
 /// The [`TokenSource`] that shares tokens through Redis.
 pub struct RedisTokenSource {
     store: Arc<Store>,
@@ -200,39 +182,12 @@ impl fmt::Debug for RedisTokenSource {
 }
 
 impl RedisTokenSource {
-    async fn connection(&self) -> Result<ConnectionManager, RedisError> {
-        let store = &self.store;
-        let connect = || async {
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(store.operation_timeout)
-                .set_response_timeout(store.operation_timeout)
-                .set_number_of_retries(1);
-            ConnectionManager::new_with_config(store.client.clone(), config)
-                .await
-                .map_err(|e| e.to_string())
-        };
-        match tokio::time::timeout(
-            store.operation_timeout,
-            store.connection.get_or_try_init(connect),
-        )
-        .await
-        {
-            Ok(result) => result.cloned(),
-            Err(_) => Err("connecting timed out".to_owned()),
-        }
-    }
-
-    /// Run one Redis operation with the operation timeout.
     async fn op<T, F, Fut>(&self, f: F) -> Result<T, RedisError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(redis::aio::ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        let connection = self.connection().await?;
-        match tokio::time::timeout(self.store.operation_timeout, f(connection)).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err("timed out".to_owned()),
-        }
+        self.store.redis.op(f).await
     }
 
     async fn read(&self) -> Result<Option<(Secret, Duration)>, RedisError> {
@@ -318,14 +273,15 @@ impl RedisTokenSource {
 
     /// Redis failed: fetch directly (fail-open) or give up (fail-closed).
     async fn unreachable(&self, error: &str) -> Result<(Secret, Duration), Error> {
-        if self.store.fail_open {
-            tracing::warn!(%error, "Redis token cache unreachable; fetching the access_token directly (fail-open)");
-            self.upstream.fetch().await
-        } else {
-            Err(Error::Config(format!(
-                "Redis token cache unreachable (fail-closed): {error}"
-            )))
-        }
+        self.store
+            .redis
+            .unreachable(
+                error,
+                "Redis token cache",
+                "fetching the access_token directly",
+                self.upstream.fetch(),
+            )
+            .await
     }
 
     async fn fetch_shared(&self) -> Result<(Secret, Duration), Error> {
