@@ -7,9 +7,9 @@ use std::time::Duration;
 use wecom_kf::Client;
 use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running};
 
-use crate::cli::Global;
 use crate::config;
 use crate::error::CliError;
+use crate::options::Global;
 use crate::output::Output;
 
 /// A ready client.

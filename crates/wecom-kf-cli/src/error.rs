@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use wecom_kf::Error;
 
-/// Exit codes, documented in `--help` and the README.
+/// Exit codes: the one place they are defined. `--help` prints [`exit::help`].
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
@@ -20,10 +20,48 @@ pub mod exit {
     pub const NETWORK: u8 = 5;
     /// Missing or unreadable configuration or credentials.
     pub const CONFIG: u8 = 6;
-    /// A create may or may not have happened: check with `account list`.
+    /// A write may or may not have happened: check before sending it again.
     pub const OUTCOME_UNKNOWN: u8 = 7;
     /// stdout was closed by its reader (128 + SIGPIPE, as other tools report it).
     pub const BROKEN_PIPE: u8 = 141;
+
+    /// Every code with what it means, as `--help` shows them.
+    pub const TABLE: &[(u8, &str)] = &[
+        (OK, "ok"),
+        (
+            PARTIAL,
+            "some rows of an import (or accounts of a delete) failed",
+        ),
+        (USAGE, "usage error, or a refused confirmation"),
+        (VALIDATION, "invalid input, caught before anything was sent"),
+        (API, "the service answered with an errcode"),
+        (NETWORK, "network, timeout, HTTP or undecodable answer"),
+        (CONFIG, "missing or unreadable configuration or credentials"),
+        (
+            OUTCOME_UNKNOWN,
+            "an add may or may not have happened: check with `account list`",
+        ),
+        (
+            BROKEN_PIPE,
+            "stdout was closed by its reader (e.g. `| head`); nothing is reported",
+        ),
+    ];
+
+    /// The text after `--help`: the exit codes and where credentials come from.
+    pub fn help() -> String {
+        use std::fmt::Write as _;
+        let mut text = String::from("Exit codes:\n");
+        for (code, meaning) in TABLE {
+            let _ = writeln!(text, "  {code:<3}  {meaning}");
+        }
+        text.push_str(
+            "\nCredentials: WECOM_CORP_ID and WECOM_KF_SECRET, or a profile in\n\
+             ~/.config/wecom-kf/config.toml (WECOM_KF_CONFIG overrides the path):\n  \
+             [default]\n  corp_id = \"ww1234567890abcdef\"\n  secret = \"...\"\n\
+             The secret is never accepted as a flag.",
+        );
+        text
+    }
 }
 
 /// Everything a command can fail with.
@@ -89,12 +127,23 @@ fn client_exit_code(err: &Error) -> u8 {
     }
 }
 
-/// An API error with its meaning in Chinese and English, a hint and the look-up URL.
+/// An error as the CLI prints it: one headline, the causes not already said, then for
+/// an API error its meaning in Chinese and English, a hint and the look-up URL, each
+/// once.
 pub fn render_client_error(err: &Error) -> String {
-    let mut out = format!("error: {err}");
+    let mut out = format!("error: {}", headline(err));
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
-        let _ = write!(out, "\n  caused by: {cause}");
+        let inner = cause.downcast_ref::<Error>().or_else(|| {
+            cause
+                .downcast_ref::<std::sync::Arc<Error>>()
+                .map(AsRef::as_ref)
+        });
+        let text = inner.map_or_else(|| cause.to_string(), headline);
+        // A validation error wraps its `Invalid`, whose text is the headline already.
+        if !out.contains(&text) {
+            let _ = write!(out, "\n  caused by: {text}");
+        }
         source = cause.source();
     }
     if let Some(code) = err.api_code() {
@@ -109,8 +158,37 @@ pub fn render_client_error(err: &Error) -> String {
         }
         let _ = write!(out, "\n  see: {}", code.lookup_url());
     }
-    if err.is_outcome_unknown() {
-        out.push_str("\n  hint: run `wecom-kf account list` to see whether it was created before trying again");
-    }
     out
+}
+
+/// An error's own line. An API error's meaning and hint are left to the lines after it,
+/// so they are printed once; other errors say what they say.
+fn headline(err: &Error) -> String {
+    match err {
+        Error::Api {
+            code,
+            message,
+            endpoint,
+            attempts,
+            ..
+        } => {
+            let after = if *attempts > 1 {
+                format!(" (after {attempts} attempts)")
+            } else {
+                String::new()
+            };
+            format!("{endpoint}: errcode {}: {message}{after}", code.get())
+        }
+        Error::Token(inner) => format!("could not get an access_token: {}", headline(inner)),
+        Error::OutcomeUnknown {
+            endpoint,
+            hint,
+            source,
+            ..
+        } => format!(
+            "{endpoint}: outcome unknown, the request may have reached the server; {hint}: {}",
+            headline(source)
+        ),
+        other => other.to_string(),
+    }
 }

@@ -7,11 +7,10 @@ mod commands;
 mod config;
 mod context;
 mod error;
+mod options;
 mod output;
 
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, exit};
@@ -53,8 +52,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The command line, with the exit codes from `error::exit` after the help.
+fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let help = exit::help();
+    let matches = Cli::command()
+        .after_help(help.clone())
+        .after_long_help(help)
+        .get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -6,7 +6,6 @@ use std::io::{IsTerminal, Write};
 use clap::ValueEnum;
 use comfy_table::{Table, presets};
 use serde::Serialize;
-use wecom_kf::types::kf::account::Account;
 
 use crate::error::CliError;
 
@@ -28,24 +27,17 @@ pub struct Output {
     pub fancy: bool,
 }
 
-/// An account as the CLI prints it (`--format json`): stable field names.
-#[derive(Serialize)]
-pub struct AccountRow<'a> {
-    pub open_kfid: &'a str,
-    pub name: &'a str,
-    pub avatar: &'a str,
-    pub manage_privilege: Option<bool>,
-}
-
-impl<'a> From<&'a Account> for AccountRow<'a> {
-    fn from(a: &'a Account) -> Self {
-        AccountRow {
-            open_kfid: &a.open_kfid,
-            name: &a.name,
-            avatar: &a.avatar,
-            manage_privilege: a.manage_privilege,
-        }
-    }
+/// Something the CLI prints as rows: its serde fields are the JSON and CSV columns, its
+/// cells the table's.
+pub trait Row: Serialize {
+    /// Field names, in order: the CSV header when there are no rows to derive it from.
+    const FIELDS: &'static [&'static str];
+    /// Column titles of the table.
+    const COLUMNS: &'static [&'static str];
+    /// What one row is called, for the count under a table (`account`).
+    const NOUN: &'static str;
+    /// The table's cells, in the order of [`Row::COLUMNS`].
+    fn cells(&self) -> Vec<String>;
 }
 
 /// A failed write to stdout. A reader that went away (`| head`) is not an error to report.
@@ -102,44 +94,26 @@ impl Output {
         table
     }
 
-    /// Print accounts in the chosen format.
-    pub fn accounts(&self, accounts: &[Account]) -> Result<(), CliError> {
+    /// Print rows in the chosen format.
+    pub fn rows<R: Row>(&self, rows: &[R]) -> Result<(), CliError> {
         match self.format {
-            Format::Json => self.json(&accounts.iter().map(AccountRow::from).collect::<Vec<_>>()),
+            Format::Json => self.json(rows),
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
-                for account in accounts {
+                for row in rows {
                     writer
-                        .serialize(AccountRow::from(account))
+                        .serialize(row)
                         .map_err(|e| CliError::Input(format!("cannot write CSV: {e}")))?;
                 }
-                if accounts.is_empty() {
-                    writer
-                        .write_record(["open_kfid", "name", "avatar", "manage_privilege"])
-                        .map_err(|e| io(&e.into()))?;
+                if rows.is_empty() {
+                    writer.write_record(R::FIELDS).map_err(|e| io(&e.into()))?;
                 }
                 writer.flush().map_err(|e| io(&e))
             }
             Format::Table => {
-                let rows = accounts
-                    .iter()
-                    .map(|a| {
-                        let managed = match a.manage_privilege {
-                            Some(true) => "yes",
-                            Some(false) => "no",
-                            None => "-",
-                        };
-                        vec![
-                            a.open_kfid.clone(),
-                            a.name.clone(),
-                            managed.to_owned(),
-                            a.avatar.clone(),
-                        ]
-                    })
-                    .collect();
-                self.line(self.table(&["OPEN_KFID", "NAME", "MANAGED", "AVATAR"], rows))?;
+                self.line(self.table(R::COLUMNS, rows.iter().map(Row::cells).collect()))?;
                 if self.fancy {
-                    self.line(format!("{} account(s)", accounts.len()))?;
+                    self.line(format!("{} {}(s)", rows.len(), R::NOUN))?;
                 }
                 Ok(())
             }

@@ -5,9 +5,9 @@ use futures_util::TryStreamExt;
 use wecom_kf::Client;
 use wecom_kf::types::kf::account::UpdateAccount;
 
-use crate::cli::Global;
 use crate::context::{sandbox_db, start_sandbox};
 use crate::error::CliError;
+use crate::options::Global;
 use crate::output::Output;
 
 /// Sandbox commands.
@@ -23,8 +23,6 @@ pub enum SandboxCommand {
     #[command(after_help = "Example:\n  wecom-kf sandbox reset")]
     Reset,
 }
-
-const AVATAR: &[u8] = include_bytes!("../../../wecom-kf-emulator/src/default-avatar.png");
 
 pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliError> {
     match command {
@@ -67,7 +65,7 @@ async fn demo(global: &Global) -> Result<(), CliError> {
         .media()
         .upload(
             wecom_kf::types::media::MediaType::Image,
-            wecom_kf::media::Media::bytes("avatar.png", AVATAR),
+            wecom_kf::media::Media::bytes("avatar.png", wecom_kf_emulator::DEFAULT_AVATAR_PNG),
         )
         .await?;
     let name = format!("演示客服{}", before.len() + 1);
@@ -75,7 +73,7 @@ async fn demo(global: &Global) -> Result<(), CliError> {
     out.line(format!("created {name}: {open_kfid}"))?;
 
     step(2, "list every account")?;
-    out.accounts(&accounts.list_all().try_collect::<Vec<_>>().await?)?;
+    super::account::print(&out, &accounts.list_all().try_collect::<Vec<_>>().await?)?;
 
     step(3, "rename it")?;
     let renamed = format!("{name}号");
@@ -98,7 +96,7 @@ async fn demo(global: &Global) -> Result<(), CliError> {
 
     step(6, "what persists")?;
     let after: Vec<_> = accounts.list_all().try_collect().await?;
-    out.accounts(&after)?;
+    super::account::print(&out, &after)?;
     out.line(format!(
         "\n{} account(s) now; run `wecom-kf sandbox demo` again and they are still there.",
         after.len()

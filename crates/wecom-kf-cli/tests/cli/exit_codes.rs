@@ -147,3 +147,88 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
         assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
     }
 }
+
+/// Each part of an error is printed once: the meaning and hint of an errcode, and the
+/// text of a validation error (which used to come back as its own "caused by").
+#[test]
+fn an_error_says_each_thing_once() {
+    let server = Server::start();
+    let api = server.run(&[
+        "account",
+        "delete",
+        "wkMissing000000000000000000000000",
+        "--yes",
+    ]);
+    api.code(4);
+    // (The service's own errmsg, quoted in the headline, is not ours to shorten.)
+    for needle in ["open_kfid不存在", "meaning:", "the account does not exist"] {
+        assert_eq!(
+            api.stderr.matches(needle).count(),
+            1,
+            "{needle}:\n{}",
+            api.stderr
+        );
+    }
+    let invalid = server.run(&[
+        "account",
+        "add",
+        "--name",
+        &"名".repeat(17),
+        "--media-id",
+        "m",
+    ]);
+    invalid.code(3);
+    assert_eq!(
+        invalid.stderr.matches("must be 1 to 16 characters").count(),
+        1,
+        "{}",
+        invalid.stderr
+    );
+    assert!(!invalid.stderr.contains("caused by"), "{}", invalid.stderr);
+}
+
+/// Issue 11: against an unreachable host the default output is one error that mentions
+/// the retries, not a timestamped log line per attempt; the attempts show with -v.
+#[test]
+fn an_unreachable_host_prints_one_error_that_counts_the_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port that was just free: nothing listens, so every connect is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = |verbose: bool| {
+        let mut cmd = bare(dir.path());
+        cmd.env("WECOM_KF_BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("WECOM_CORP_ID", "wwcorp")
+            .env("WECOM_KF_SECRET", "s3cret-value")
+            .args(["account", "list"]);
+        if verbose {
+            cmd.arg("-v");
+        }
+        Run::of(&mut cmd)
+    };
+    let quiet = run(false);
+    quiet.code(5);
+    assert!(
+        quiet.stderr.contains("after 3 attempts"),
+        "{}",
+        quiet.stderr
+    );
+    assert!(!quiet.stderr.contains("WARN"), "{}", quiet.stderr);
+    assert!(!quiet.stderr.contains("INFO"), "{}", quiet.stderr);
+    assert_eq!(
+        quiet
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count(),
+        1,
+        "{}",
+        quiet.stderr
+    );
+    let verbose = run(true);
+    verbose.code(5);
+    assert!(verbose.stderr.contains("retrying"), "{}", verbose.stderr);
+}

@@ -15,7 +15,7 @@ use std::process::{Command, Output, Stdio};
 
 use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running};
 
-pub(crate) const PNG: &[u8] = include_bytes!("../../../wecom-kf-emulator/src/default-avatar.png");
+pub(crate) const PNG: &[u8] = wecom_kf_emulator::DEFAULT_AVATAR_PNG;
 
 /// An emulator on its own runtime thread, so tests can run the binary synchronously.
 pub(crate) struct Server {

@@ -7,6 +7,7 @@ use futures_util::stream::{self, TryStreamExt};
 use wecom_kf_types::kf::account::{
     Account, AddAccount, DeleteAccount, ListAccounts, UpdateAccount, validate_name,
 };
+use wecom_kf_types::kf::validate_open_kfid;
 use wecom_kf_types::limits::LIST_LIMIT_MAX;
 use wecom_kf_types::media::MediaType;
 use wecom_kf_types::{ErrCode, Invalid, Limit};
@@ -85,6 +86,35 @@ impl AccountApi {
             }));
         }
         self.client.execute(&request).await.map(drop)
+    }
+
+    /// Upload the image at `avatar` and make it the account's avatar, with the other
+    /// changes of `request` (a new name, say). The request is checked first, so a bad
+    /// name uploads nothing.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wecom_kf::Client) -> Result<(), wecom_kf::Error> {
+    /// use wecom_kf::types::kf::account::UpdateAccount;
+    /// let request = UpdateAccount::new("wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw").name("值班客服");
+    /// client.account().update_with_avatar(request, "new.png").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update_with_avatar(
+        &self,
+        mut request: UpdateAccount,
+        avatar: impl AsRef<Path>,
+    ) -> Result<(), Error> {
+        validate_open_kfid(&request.open_kfid)?;
+        if let Some(name) = &request.name {
+            validate_name(name)?;
+        }
+        let media = self
+            .client
+            .media()
+            .upload_path(MediaType::Image, avatar)
+            .await?;
+        request.media_id = Some(media.media_id);
+        self.update(request).await
     }
 
     /// Delete an account. If a retry after an unknown outcome finds it gone (95004),

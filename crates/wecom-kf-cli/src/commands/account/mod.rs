@@ -1,18 +1,66 @@
 //! `wecom-kf account …`.
 
+mod import;
+
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use futures_util::TryStreamExt;
+use serde::Serialize;
 use serde_json::json;
-use wecom_kf::types::kf::account::UpdateAccount;
+use wecom_kf::types::kf::account::{Account, UpdateAccount};
 use wecom_kf::types::limits::LIST_LIMIT_MAX;
-use wecom_kf::types::media::MediaType;
 
 use crate::context::Context;
 use crate::error::{CliError, render_client_error};
-use crate::output::{self, Format};
+use crate::output::{self, Format, Output, Row};
+
+/// An account as the CLI prints it (`--format json|csv`): stable field names, every
+/// field always present.
+#[derive(Serialize)]
+pub struct AccountRow<'a> {
+    pub open_kfid: &'a str,
+    pub name: &'a str,
+    pub avatar: &'a str,
+    pub manage_privilege: Option<bool>,
+}
+
+impl<'a> From<&'a Account> for AccountRow<'a> {
+    fn from(a: &'a Account) -> Self {
+        AccountRow {
+            open_kfid: &a.open_kfid,
+            name: &a.name,
+            avatar: &a.avatar,
+            manage_privilege: a.manage_privilege,
+        }
+    }
+}
+
+impl Row for AccountRow<'_> {
+    const FIELDS: &'static [&'static str] = &["open_kfid", "name", "avatar", "manage_privilege"];
+    const COLUMNS: &'static [&'static str] = &["OPEN_KFID", "NAME", "MANAGED", "AVATAR"];
+    const NOUN: &'static str = "account";
+
+    fn cells(&self) -> Vec<String> {
+        let managed = match self.manage_privilege {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "-",
+        };
+        vec![
+            self.open_kfid.to_owned(),
+            self.name.to_owned(),
+            managed.to_owned(),
+            self.avatar.to_owned(),
+        ]
+    }
+}
+
+/// Print accounts in `out`'s format.
+pub fn print(out: &Output, accounts: &[Account]) -> Result<(), CliError> {
+    out.rows(&accounts.iter().map(AccountRow::from).collect::<Vec<_>>())
+}
 
 /// Account commands.
 #[derive(Subcommand, Debug)]
@@ -122,24 +170,6 @@ pub struct OptionalAvatar {
     media_id: Option<String>,
 }
 
-/// Upload the avatar file if one was given; the media_id to use.
-async fn media_id(
-    ctx: &Context,
-    avatar: Option<PathBuf>,
-    media_id: Option<String>,
-) -> Result<Option<String>, CliError> {
-    match (avatar, media_id) {
-        (Some(path), _) => Ok(Some(
-            ctx.client
-                .media()
-                .upload_path(MediaType::Image, path)
-                .await?
-                .media_id,
-        )),
-        (None, media_id) => Ok(media_id),
-    }
-}
-
 pub async fn run(command: AccountCommand, ctx: &Context) -> Result<(), CliError> {
     match command {
         AccountCommand::List { all, offset, limit } => {
@@ -149,7 +179,7 @@ pub async fn run(command: AccountCommand, ctx: &Context) -> Result<(), CliError>
             } else {
                 accounts.list(offset, limit).await?
             };
-            ctx.out.accounts(&list)
+            print(&ctx.out, &list)
         }
         AccountCommand::Export => {
             let list: Vec<_> = ctx.client.account().list_all().try_collect().await?;
@@ -158,11 +188,13 @@ pub async fn run(command: AccountCommand, ctx: &Context) -> Result<(), CliError>
             } else {
                 Format::Json
             };
-            crate::output::Output {
-                format,
-                fancy: false,
-            }
-            .accounts(&list)
+            print(
+                &Output {
+                    format,
+                    fancy: false,
+                },
+                &list,
+            )
         }
         AccountCommand::Add { name, avatar } => add(ctx, name, avatar).await,
         AccountCommand::Update {
@@ -176,17 +208,16 @@ pub async fn run(command: AccountCommand, ctx: &Context) -> Result<(), CliError>
             scene,
             qr,
         } => link(ctx, &open_kfid, scene.as_deref(), qr).await,
-        AccountCommand::Import { file } => super::import::run(ctx, &file).await,
+        AccountCommand::Import { file } => import::run(ctx, &file).await,
     }
 }
 
 async fn add(ctx: &Context, name: String, avatar: Avatar) -> Result<(), CliError> {
-    // Check the name before uploading anything.
-    wecom_kf::types::kf::account::validate_name(&name).map_err(wecom_kf::Error::from)?;
-    let media_id = media_id(ctx, avatar.avatar, avatar.media_id)
-        .await?
-        .unwrap_or_default();
-    let open_kfid = ctx.client.account().add(&name, media_id).await?;
+    let accounts = ctx.client.account();
+    let open_kfid = match (avatar.avatar, avatar.media_id) {
+        (Some(path), _) => accounts.add_with_avatar(&name, path).await?,
+        (None, media_id) => accounts.add(&name, media_id.unwrap_or_default()).await?,
+    };
     match ctx.out.format {
         Format::Table => ctx.out.line(format!("created {name}: {open_kfid}")),
         Format::Json => ctx.out.json(&json!({ "open_kfid": open_kfid })),
@@ -205,13 +236,15 @@ async fn update(
             "nothing to change: give --name, --avatar or --media-id".into(),
         ));
     }
-    if let Some(name) = &name {
-        wecom_kf::types::kf::account::validate_name(name).map_err(wecom_kf::Error::from)?;
-    }
     let mut request = UpdateAccount::new(&open_kfid);
     request.name = name;
-    request.media_id = media_id(ctx, avatar.avatar, avatar.media_id).await?;
-    ctx.client.account().update(request).await?;
+    let accounts = ctx.client.account();
+    if let Some(path) = avatar.avatar {
+        accounts.update_with_avatar(request, path).await?;
+    } else {
+        request.media_id = avatar.media_id;
+        accounts.update(request).await?;
+    }
     match ctx.out.format {
         Format::Json => ctx
             .out
