@@ -2,16 +2,18 @@
 //! `Ok` or an errcode. The first byte picks the endpoint.
 #![no_main]
 
+use std::sync::LazyLock;
+
 use libfuzzer_sys::fuzz_target;
 
-const PATHS: [&str; 6] = [
-    "/cgi-bin/kf/account/add",
-    "/cgi-bin/kf/account/del",
-    "/cgi-bin/kf/account/update",
-    "/cgi-bin/kf/account/list",
-    "/cgi-bin/kf/add_contact_way",
-    "/cgi-bin/kf/unknown",
-];
+/// Every JSON endpoint of the emulator's registry, and one path it does not serve.
+static PATHS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    wecom_kf_emulator::api_paths()
+        .filter(|&(_, json)| json)
+        .map(|(path, _)| path)
+        .chain(["/cgi-bin/kf/unknown"])
+        .collect()
+});
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {

@@ -31,7 +31,7 @@ use wecom_kf_types::media::MediaType;
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
 
-const PNG: &[u8] = include_bytes!("../../wecom-kf-emulator/src/default-avatar.png");
+const PNG: &[u8] = wecom_kf_emulator::DEFAULT_AVATAR_PNG;
 const LIST_PATH: &str = "/cgi-bin/kf/account/list";
 const LIST_BODY: &[u8] = br#"{"offset":0,"limit":100}"#;
 

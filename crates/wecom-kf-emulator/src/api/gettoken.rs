@@ -21,7 +21,7 @@ use crate::state::Emulator;
 
 pub(crate) const ROUTES: &[Route] = &[Route {
     path: GetToken::PATH,
-    handler: handler,
+    handler,
     check: None,
 }];
 

@@ -26,7 +26,7 @@ const UPLOAD_BODY_LIMIT: usize = FILE_MAX_BYTES as usize + 64 * 1024;
 
 pub(crate) const ROUTES: &[Route] = &[Route {
     path: UPLOAD_PATH,
-    handler: handler,
+    handler,
     check: None,
 }];
 

@@ -10,6 +10,9 @@ use super::{Handle, check, endpoint};
 use crate::reply::Rejection;
 use crate::state::Emulator;
 
+/// Decode and validate a request body as the endpoint would, touching no state.
+pub(crate) type Check = fn(&[u8]) -> Result<(), Rejection>;
+
 /// One path of `/cgi-bin/`: how to route it and, for JSON endpoints, how its body is
 /// decoded and validated before any state is touched.
 pub(crate) struct Route {
@@ -18,7 +21,7 @@ pub(crate) struct Route {
     /// The handler, for every HTTP method (a wrong one is answered in JSON too).
     pub handler: fn() -> MethodRouter<Arc<Emulator>>,
     /// Decode and validate a `POST` body; `None` for non-JSON endpoints.
-    pub check: Option<fn(&[u8]) -> Result<(), Rejection>>,
+    pub check: Option<Check>,
 }
 
 impl Route {

@@ -45,13 +45,11 @@ fn every_generated_request_gets_a_json_answer_and_the_emulator_stays_up() {
         .build()
         .unwrap();
     let api = runtime.block_on(Api::new());
-    let paths = [
-        "/cgi-bin/kf/account/add",
-        "/cgi-bin/kf/account/del",
-        "/cgi-bin/kf/account/update",
-        "/cgi-bin/kf/account/list",
-        "/cgi-bin/kf/add_contact_way",
-    ];
+    // Every JSON endpoint the emulator serves, from its registry.
+    let paths: Vec<&str> = wecom_kf_emulator::api_paths()
+        .filter(|&(_, json)| json)
+        .map(|(path, _)| path)
+        .collect();
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|c| c.parse().ok())

@@ -45,9 +45,6 @@ pub async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
 /// A small PNG on disk to use as an avatar.
 pub fn avatar_file() -> std::io::Result<std::path::PathBuf> {
     let path = std::env::temp_dir().join("wecom-kf-example-avatar.png");
-    std::fs::write(
-        &path,
-        include_bytes!("../../../wecom-kf-emulator/src/default-avatar.png"),
-    )?;
+    std::fs::write(&path, wecom_kf_emulator::DEFAULT_AVATAR_PNG)?;
     Ok(path)
 }

@@ -12,8 +12,11 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use wecom_kf::media::Media;
-use wecom_kf::types::kf::account::UpdateAccount;
-use wecom_kf::types::media::MediaType;
+use wecom_kf::types::Endpoint;
+use wecom_kf::types::kf::account::{AddAccount, DeleteAccount, ListAccounts, UpdateAccount};
+use wecom_kf::types::kf::contact_way::AddContactWay;
+use wecom_kf::types::media::{MediaType, UPLOAD_PATH};
+use wecom_kf::types::token::GetToken;
 use wecom_kf::{Client, Error, RetryPolicy};
 use wecom_kf_emulator::{Fault, FaultRule, Running};
 
@@ -45,19 +48,30 @@ impl Op {
 
     fn path(self) -> &'static str {
         match self {
-            Op::GetToken => "/cgi-bin/gettoken",
-            Op::Upload => "/cgi-bin/media/upload",
-            Op::Add => "/cgi-bin/kf/account/add",
-            Op::Update => "/cgi-bin/kf/account/update",
-            Op::Delete => "/cgi-bin/kf/account/del",
-            Op::List => "/cgi-bin/kf/account/list",
-            Op::Link => "/cgi-bin/kf/add_contact_way",
+            Op::GetToken => GetToken::PATH,
+            Op::Upload => UPLOAD_PATH,
+            Op::Add => AddAccount::PATH,
+            Op::Update => UpdateAccount::PATH,
+            Op::Delete => DeleteAccount::PATH,
+            Op::List => ListAccounts::PATH,
+            Op::Link => AddContactWay::PATH,
         }
     }
 
     fn idempotent(self) -> bool {
         self != Op::Add
     }
+}
+
+/// The matrix covers every endpoint the emulator serves: a new endpoint in its registry
+/// fails this until it has an operation here.
+#[test]
+fn the_matrix_covers_every_endpoint_of_the_registry() {
+    let mut registered: Vec<&str> = wecom_kf_emulator::api_paths().map(|(p, _)| p).collect();
+    let mut covered: Vec<&str> = Op::ALL.iter().map(|op| op.path()).collect();
+    registered.sort_unstable();
+    covered.sort_unstable();
+    assert_eq!(covered, registered);
 }
 
 #[derive(Clone, Debug)]

@@ -20,7 +20,7 @@ use wecom_kf::{Client, ClientBuilder, RetryPolicy};
 use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running, spawn};
 
 /// A 16×16 PNG.
-pub(crate) const PNG: &[u8] = include_bytes!("../../../wecom-kf-emulator/src/default-avatar.png");
+pub(crate) const PNG: &[u8] = wecom_kf_emulator::DEFAULT_AVATAR_PNG;
 
 pub(crate) async fn emulator() -> Running {
     emulator_with(Config::default()).await
