@@ -1,7 +1,7 @@
 //! The errcode catalogue of the 微信客服 API.
 //!
 //! Descriptions come from the committed copy of the official table in
-//! `shared/spec/kf-api.md` §6 (official doc 90313 as captured on 2024-04-08, plus the
+//! `docs/kf-api.md` §6 (official doc 90313 as captured on 2024-04-08, plus the
 //! 95xxx 微信客服 codes). Never scraped at build time: the table is data we review.
 
 use std::fmt;
@@ -285,7 +285,7 @@ mod tests {
             assert!(!code.description_zh().unwrap().is_empty());
             assert!(!code.description_en().unwrap().is_empty());
         }
-        // Every code of spec §6.2 (95xxx) that the 2024 capture lists.
+        // Every code of docs/kf-api.md §6.2 (95xxx) that the 2024 capture lists.
         for n in [
             95000, 95001, 95002, 95003, 95004, 95005, 95006, 95007, 95008, 95009, 95011, 95012,
             95013, 95014, 95015, 95016, 95017, 95018, 95019, 95022, 95023, 95026, 95027, 95030,

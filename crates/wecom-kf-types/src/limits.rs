@@ -1,4 +1,4 @@
-//! Documented limits of the 微信客服 API (spec §1–3), as public consts.
+//! Documented limits of the 微信客服 API (docs/kf-api.md §1–3), as public consts.
 //!
 //! The client checks them before sending; the emulator enforces the same ones.
 

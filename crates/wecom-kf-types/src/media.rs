@@ -1,4 +1,4 @@
-//! `POST /cgi-bin/media/upload?type=TYPE` — temporary media (spec §2).
+//! `POST /cgi-bin/media/upload?type=TYPE` — temporary media (docs/kf-api.md §2).
 //!
 //! The body is `multipart/form-data` with one part named [`FORM_PART`].
 

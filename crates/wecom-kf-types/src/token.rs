@@ -1,4 +1,4 @@
-//! `GET /cgi-bin/gettoken` (spec §1).
+//! `GET /cgi-bin/gettoken` (docs/kf-api.md §1).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! The official doc example payloads (spec §1–3), kept as JSON fixtures: each must
+//! The official doc example payloads (docs/kf-api.md §1–3), kept as JSON fixtures: each must
 //! decode into our types and serialize back to the same JSON. Shared types can share a
 //! mistake with the emulator; the fixtures come from the docs, not from us.
 

@@ -1,4 +1,4 @@
-//! `/cgi-bin/kf/account/{add,del,update,list}` (spec §3.1–3.4).
+//! `/cgi-bin/kf/account/{add,del,update,list}` (docs/kf-api.md §3.1–3.4).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! `POST /cgi-bin/kf/add_contact_way`: the customer-facing link of an account (spec §3.5).
+//! `POST /cgi-bin/kf/add_contact_way`: the customer-facing link of an account (docs/kf-api.md §3.5).
 
 use serde::{Deserialize, Serialize};
 
