@@ -245,6 +245,30 @@ impl Emulator {
         self.world().add_console_account(name)
     }
 
+    /// Add a member to the corp directory, as `POST /__emulator/members` does: a
+    /// member who has not `activated` WeCom is refused as a servicer (95014).
+    pub fn put_member(
+        &self,
+        userid: &str,
+        name: &str,
+        department_ids: &[u32],
+        activated: bool,
+    ) -> Result<(), Rejection> {
+        self.world().put_member(
+            userid,
+            crate::store::MemberRow {
+                name: name.to_owned(),
+                department_ids: department_ids.to_vec(),
+                activated,
+            },
+        )
+    }
+
+    /// Add or rename a department, as `POST /__emulator/departments` does.
+    pub fn put_department(&self, department_id: u32, name: &str) -> Result<(), Rejection> {
+        self.world().put_department(department_id, name)
+    }
+
     pub(crate) fn list_cache(&self) -> MutexGuard<'_, ListCache> {
         lock(&self.list_cache)
     }

@@ -111,6 +111,8 @@ catalogue! {
     UNTRUSTED_IP = 60020, "不安全的访问IP（需配置企业可信IP）", "not allow to access from your ip";
     /// userid不存在.
     USERID_NOT_FOUND = 60111, "userid不存在", "userid not found";
+    /// 部门不存在.
+    DEPARTMENT_NOT_FOUND = 60123, "无效的部门id", "invalid party id";
     /// 缺少openkfid.
     OPEN_KFID_MISSING = 60251, "缺少openkfid", "openkfid missing";
     /// 非法的openkfid.

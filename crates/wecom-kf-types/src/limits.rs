@@ -40,3 +40,7 @@ pub const TOKEN_TTL_SECS: u64 = 7200;
 pub const CALLS_PER_MINUTE: u32 = 10_000;
 /// Calls per corp, per API, per hour before 45009.
 pub const CALLS_PER_HOUR: u32 = 150_000;
+/// Entries of `userid_list` or `department_id_list` in one `kf/servicer/{add,del}` call.
+pub const SERVICER_LIST_MAX: usize = 100;
+/// A member's `userid`: at most 64 bytes.
+pub const USERID_MAX_BYTES: usize = 64;

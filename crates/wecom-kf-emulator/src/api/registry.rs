@@ -45,6 +45,7 @@ pub(crate) const FAMILIES: &[&[Route]] = &[
     super::media::ROUTES,
     super::kf::account::ROUTES,
     super::kf::contact_way::ROUTES,
+    super::kf::servicer::ROUTES,
 ];
 
 /// Every route, in family order.

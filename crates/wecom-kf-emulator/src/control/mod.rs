@@ -4,6 +4,7 @@
 
 mod accounts;
 mod clock;
+mod directory;
 mod faults;
 mod media;
 mod stats;
@@ -28,6 +29,7 @@ pub(crate) fn routes() -> Router<Arc<Emulator>> {
         .merge(tokens::routes())
         .merge(faults::routes())
         .merge(clock::routes())
+        .merge(directory::routes())
         .merge(media::routes())
 }
 

@@ -6,7 +6,9 @@
 //! (see `World`) serialises writers, which also makes caps atomic.
 
 mod accounts;
+mod directory;
 mod media;
+mod servicers;
 mod tokens;
 
 use std::path::Path;
@@ -15,6 +17,7 @@ use rusqlite::Connection;
 use wecom_kf_types::ErrCode;
 
 pub use accounts::AccountRow;
+pub use directory::MemberRow;
 pub use media::NewMedia;
 pub use tokens::TokenRow;
 
@@ -27,6 +30,8 @@ pub struct Store {
     accounts: accounts::Accounts,
     tokens: tokens::Tokens,
     media: media::Media,
+    directory: directory::Directory,
+    servicers: servicers::Servicers,
 }
 
 /// A failure of the store itself (disk full, corrupt file): answered as `-1`.
@@ -52,6 +57,8 @@ impl Store {
             accounts: accounts::Accounts::load(&db)?,
             tokens: tokens::Tokens::load(&db)?,
             media: media::Media::load(&db)?,
+            directory: directory::Directory::load(&db)?,
+            servicers: servicers::Servicers::load(&db)?,
             db,
         })
     }
@@ -59,11 +66,16 @@ impl Store {
     /// Drop everything.
     pub fn reset(&mut self) -> Result<(), ErrCode> {
         self.db
-            .execute_batch("DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media;")
+            .execute_batch(
+                "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; \
+                 DELETE FROM members; DELETE FROM departments; DELETE FROM servicers;",
+            )
             .map_err(|e| busy(&e))?;
         self.accounts.clear();
         self.tokens.clear();
         self.media.clear();
+        self.directory.clear();
+        self.servicers.clear();
         Ok(())
     }
 }

@@ -162,6 +162,15 @@ impl World<'_> {
         open_kfid: &str,
     ) -> Result<(), Rejection> {
         self.managed_account(open_kfid, caller)?;
+        // Its servicers go with it.
+        let servicers: Vec<_> = self
+            .store
+            .servicers(open_kfid)
+            .map(|row| row.target.clone())
+            .collect();
+        for target in &servicers {
+            self.store.delete_servicer(open_kfid, target)?;
+        }
         Ok(self.store.delete_account(open_kfid)?)
     }
 

@@ -6,7 +6,9 @@
 //! decides and commits under one lock, so caps and state machines are atomic.
 
 mod account;
+mod directory;
 mod media;
+mod servicer;
 mod token;
 
 use std::sync::MutexGuard;

@@ -11,6 +11,7 @@ mod fidelity;
 mod media;
 mod properties;
 mod robustness;
+mod servicers;
 
 use serde_json::Value;
 use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running, spawn};

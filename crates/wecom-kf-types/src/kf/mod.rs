@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod contact_way;
+pub mod servicer;
 
 use crate::{ErrCode, validate, validate::Validated};
 

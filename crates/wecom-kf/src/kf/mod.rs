@@ -2,3 +2,4 @@
 
 pub mod account;
 pub mod contact_way;
+pub mod servicer;

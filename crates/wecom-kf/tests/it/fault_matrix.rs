@@ -15,6 +15,7 @@ use wecom_kf::media::Media;
 use wecom_kf::types::Endpoint;
 use wecom_kf::types::kf::account::{AddAccount, DeleteAccount, ListAccounts, UpdateAccount};
 use wecom_kf::types::kf::contact_way::AddContactWay;
+use wecom_kf::types::kf::servicer::{AddServicers, DeleteServicers, ListServicers, Target};
 use wecom_kf::types::media::{MediaType, UPLOAD_PATH};
 use wecom_kf::types::token::GetToken;
 use wecom_kf::{Client, Error, RetryPolicy};
@@ -33,10 +34,13 @@ enum Op {
     Delete,
     List,
     Link,
+    ServicerAdd,
+    ServicerDel,
+    ServicerList,
 }
 
 impl Op {
-    const ALL: [Op; 7] = [
+    const ALL: [Op; 10] = [
         Op::GetToken,
         Op::Upload,
         Op::Add,
@@ -44,6 +48,9 @@ impl Op {
         Op::Delete,
         Op::List,
         Op::Link,
+        Op::ServicerAdd,
+        Op::ServicerDel,
+        Op::ServicerList,
     ];
 
     fn path(self) -> &'static str {
@@ -55,6 +62,9 @@ impl Op {
             Op::Delete => DeleteAccount::PATH,
             Op::List => ListAccounts::PATH,
             Op::Link => AddContactWay::PATH,
+            Op::ServicerAdd => AddServicers::PATH,
+            Op::ServicerDel => DeleteServicers::PATH,
+            Op::ServicerList => ListServicers::PATH,
         }
     }
 
@@ -149,6 +159,14 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
         .unwrap()
         .media_id;
     let kfid = setup.account().add("原名", &media_id).await.unwrap();
+    let servicers = setup.servicer();
+    let zhangsan = vec!["zhangsan".to_owned()];
+    em.emulator()
+        .put_member("zhangsan", "张三", &[], true)
+        .unwrap();
+    if matches!(op, Op::ServicerDel | Op::ServicerList) {
+        assert!(servicers.add(&kfid, &zhangsan, &[]).await.unwrap().all_ok());
+    }
     // GetToken cells need a cold client; the others a warm one.
     let client = if op == Op::GetToken {
         client(&em)
@@ -193,6 +211,13 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
                 .contact_link(&kfid, Some("s"))
                 .await
                 .map(drop),
+            Op::ServicerAdd => client.servicer().add(&kfid, &zhangsan, &[]).await.map(drop),
+            Op::ServicerDel => client
+                .servicer()
+                .remove(&kfid, &zhangsan, &[])
+                .await
+                .map(drop),
+            Op::ServicerList => client.servicer().list(&kfid).await.map(drop),
         }
     };
     // No hang: 3 attempts × (timeout + backoff) plus a token fetch fit well inside this.
@@ -281,6 +306,17 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
         }
         Op::Delete if result.is_ok() && accounts.iter().any(|a| a.open_kfid == kfid) => {
             anomalies.push("delete acknowledged but the account is still there".into());
+        }
+        Op::ServicerAdd | Op::ServicerDel if result.is_ok() => {
+            let serving = check.servicer().list(&kfid).await.unwrap().iter().any(|s| {
+                s.target
+                    == Target::User {
+                        userid: "zhangsan".into(),
+                    }
+            });
+            if serving != (op == Op::ServicerAdd) {
+                anomalies.push(format!("{op:?} acknowledged but not applied"));
+            }
         }
         _ => {}
     }

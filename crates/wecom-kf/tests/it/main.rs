@@ -11,6 +11,7 @@ mod media;
 #[cfg(feature = "redis")]
 mod redis;
 mod secrets;
+mod servicers;
 mod soak;
 mod tokens;
 

@@ -3,3 +3,4 @@
 
 pub(super) mod account;
 pub(super) mod contact_way;
+pub(super) mod servicer;
