@@ -3,8 +3,9 @@
 //! Lists longer than the API's 100 per call are split into several calls, and the
 //! per-item results come back typed: an overall success never hides a failed item.
 
+use wecom_kf_types::Endpoint;
 use wecom_kf_types::kf::servicer::{
-    AddServicers, DeleteServicers, ItemResult, ListServicers, Servicer, Target,
+    AddServicers, DeleteServicers, ItemResult, ItemResults, ListServicers, Servicer, Target,
 };
 use wecom_kf_types::limits::SERVICER_LIST_MAX;
 
@@ -101,18 +102,14 @@ impl ServicerApi {
         userids: &[String],
         department_ids: &[u32],
     ) -> Result<ServicerChanges, Error> {
-        let mut changes = ServicerChanges::default();
-        for (users, departments) in chunks(userids, department_ids) {
-            let request = AddServicers::new(
+        self.change(userids, department_ids, |users, departments| {
+            AddServicers::new(
                 open_kfid,
                 users.iter().cloned(),
                 departments.iter().copied(),
-            );
-            changes
-                .results
-                .extend(self.client.execute(&request).await?.result_list);
-        }
-        Ok(changes)
+            )
+        })
+        .await
     }
 
     /// Stop members and departments from serving `open_kfid`; more than 100 are sent
@@ -123,16 +120,32 @@ impl ServicerApi {
         userids: &[String],
         department_ids: &[u32],
     ) -> Result<ServicerChanges, Error> {
-        let mut changes = ServicerChanges::default();
-        for (users, departments) in chunks(userids, department_ids) {
-            let request = DeleteServicers::new(
+        self.change(userids, department_ids, |users, departments| {
+            DeleteServicers::new(
                 open_kfid,
                 users.iter().cloned(),
                 departments.iter().copied(),
+            )
+        })
+        .await
+    }
+
+    /// Send an add or a removal in calls of at most 100 of each list, and gather every
+    /// item's result in order. A failed call stops it: the calls before it are done.
+    async fn change<E: Endpoint<Response = ItemResults>>(
+        &self,
+        userids: &[String],
+        department_ids: &[u32],
+        request: impl Fn(&[String], &[u32]) -> E,
+    ) -> Result<ServicerChanges, Error> {
+        let mut changes = ServicerChanges::default();
+        for (users, departments) in chunks(userids, department_ids) {
+            changes.results.extend(
+                self.client
+                    .execute(&request(users, departments))
+                    .await?
+                    .result_list,
             );
-            changes
-                .results
-                .extend(self.client.execute(&request).await?.result_list);
         }
         Ok(changes)
     }
