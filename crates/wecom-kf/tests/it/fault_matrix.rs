@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use wecom_kf::media::Media;
+use wecom_kf::token::TokenCache;
 use wecom_kf::types::Endpoint;
 use wecom_kf::types::kf::account::{AddAccount, DeleteAccount, ListAccounts, UpdateAccount};
 use wecom_kf::types::kf::contact_way::AddContactWay;
@@ -123,8 +124,9 @@ fn faults() -> Vec<(&'static str, Injected)> {
     ]
 }
 
-fn client(em: &Running) -> Client {
+fn client(em: &Running, tokens: TokenCache) -> Client {
     crate::builder(em)
+        .token_cache(tokens)
         .request_timeout(TIMEOUT)
         .retry_policy(
             RetryPolicy::attempts(3)
@@ -151,7 +153,13 @@ fn kind(err: &Error) -> String {
 /// Run one cell on a fresh emulator; returns the outcome text and the anomalies found.
 async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
     let em = emulator().await;
-    let setup = client(&em);
+    // The setup is not under test: it gets the generous timeout, so ten cells at once
+    // on a loaded machine cannot fail it. The operation's client shares its token.
+    let tokens = TokenCache::default();
+    let setup = crate::builder(&em)
+        .token_cache(tokens.clone())
+        .build()
+        .unwrap();
     let media_id = setup
         .media()
         .upload(MediaType::Image, Media::bytes("a.png", PNG))
@@ -169,9 +177,9 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
     }
     // GetToken cells need a cold client; the others a warm one.
     let client = if op == Op::GetToken {
-        client(&em)
+        client(&em, TokenCache::default())
     } else {
-        setup.clone()
+        client(&em, tokens)
     };
     match injected {
         Injected::Rule(fault, count) => em.emulator().add_fault(FaultRule {
