@@ -26,6 +26,10 @@ pub struct Config {
     pub secrets: Vec<String>,
     /// A verified corp may hold 5000 accounts (then 95005); an unverified one 10 (95027).
     pub verified: bool,
+    /// Whether a 视频号 is bound (`kf/get_corp_qualification`): with `verified`, the
+    /// accounts may serve any number of customers; verified without it, 10 000;
+    /// unverified, 100 (95003).
+    pub wechat_channels_bound: bool,
     /// Override the account cap (the errcode stays the one of the corp's kind).
     pub max_accounts: Option<usize>,
     /// `expires_in` of new tokens.
@@ -46,6 +50,7 @@ impl Default for Config {
             corp_id: DEMO_CORP_ID.to_owned(),
             secrets: vec![DEMO_SECRET.to_owned()],
             verified: true,
+            wechat_channels_bound: true,
             max_accounts: None,
             token_ttl: TOKEN_TTL_SECS,
             expired_token_errcode: ErrCode::ACCESS_TOKEN_EXPIRED,

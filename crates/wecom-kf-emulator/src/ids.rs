@@ -25,3 +25,26 @@ pub fn media_id() -> String {
 pub fn access_token() -> String {
     random(96)
 }
+
+fn random_id_chars(n: usize) -> String {
+    const CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
+        .collect()
+}
+
+/// `wm` + 30 characters of `[0-9A-Za-z_-]`, like `wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw`.
+pub fn external_userid() -> String {
+    format!("wm{}", random_id_chars(30))
+}
+
+/// A message id, 32 characters.
+pub fn msgid() -> String {
+    random(32)
+}
+
+/// A `msg_code` / `welcome_code`, 43 characters like the real ones.
+pub fn msg_code() -> String {
+    random_id_chars(43)
+}

@@ -31,9 +31,14 @@ struct Args {
     /// An app secret to accept; repeat for several apps of the corp.
     #[arg(long = "secret", default_value = DEMO_SECRET)]
     secrets: Vec<String>,
-    /// Behave as an unverified corp: at most 10 accounts (95027).
+    /// Behave as an unverified corp: at most 10 accounts (95027) and 100 customers
+    /// served (95003).
     #[arg(long)]
     unverified: bool,
+    /// Behave as a corp with no 视频号 bound: `kf/get_corp_qualification` says so, and
+    /// a verified corp may serve 10 000 customers (95003).
+    #[arg(long)]
+    no_wechat_channels: bool,
     /// Lifetime of new access tokens, in seconds.
     #[arg(long, default_value_t = TOKEN_TTL_SECS)]
     token_ttl: u64,
@@ -64,6 +69,7 @@ async fn main() -> std::process::ExitCode {
     config.corp_id = args.corp_id;
     config.secrets = args.secrets;
     config.verified = !args.unverified;
+    config.wechat_channels_bound = !args.no_wechat_channels;
     config.max_accounts = args.max_accounts;
     config.token_ttl = args.token_ttl;
     config.calls_per_minute = args.rate_limit;

@@ -44,3 +44,25 @@ pub const CALLS_PER_HOUR: u32 = 150_000;
 pub const SERVICER_LIST_MAX: usize = 100;
 /// A member's `userid`: at most 64 bytes.
 pub const USERID_MAX_BYTES: usize = 64;
+/// Servicer members of one account (the current doc; older docs said 500).
+pub const SERVICERS_MAX_PER_ACCOUNT: usize = 2000;
+/// Servicer departments of one account.
+pub const SERVICER_DEPARTMENTS_MAX_PER_ACCOUNT: usize = 20;
+/// `external_userid`: not documented; real ids are 32 bytes (`wm` + 30), and 64 bytes
+/// is the service's usual id limit (docs/kf-api.md §6.4).
+pub const EXTERNAL_USERID_MAX_BYTES: usize = 64;
+/// Ids in one `kf/customer/batchget` call.
+pub const CUSTOMER_BATCH_MAX: usize = 100;
+/// A session's window: the API may answer a customer for 48 hours after their message,
+/// and a session ends 48 hours after it.
+pub const SESSION_WINDOW_SECS: i64 = 48 * 3600;
+/// Customers an unverified corp's accounts may serve, in all (then 95003).
+pub const CUSTOMERS_MAX_UNVERIFIED: usize = 100;
+/// Customers a verified corp without a bound 视频号 may serve (then 95003).
+pub const CUSTOMERS_MAX_UNBOUND: usize = 10_000;
+/// Days one statistics call may span, both ends included.
+pub const STATISTIC_SPAN_DAYS: i64 = 31;
+/// How far back statistics go, in days before today.
+pub const STATISTIC_HISTORY_DAYS: i64 = 180;
+/// China Standard Time (UTC+8), in seconds: statistics days start at its midnight.
+pub const CHINA_UTC_OFFSET_SECS: i64 = 8 * 3600;

@@ -48,9 +48,11 @@ pub(crate) fn routes() -> Router<Arc<Emulator>> {
 
 /// An endpoint the emulator serves: its request type and what it does.
 pub(crate) trait Handle: Endpoint + Sized + 'static {
-    /// Whether a `POST` endpoint also takes its request from the query string with
-    /// `GET` (as `kf/account/list` does for older SDKs). `GET` endpoints always do.
-    const ACCEPTS_GET: bool = false;
+    /// Whether the endpoint also takes the other method: a `POST` endpoint its request
+    /// as query parameters with `GET` (`kf/account/list`, for older SDKs), a `GET`
+    /// endpoint a JSON body with `POST` (`kf/get_corp_qualification`, whose method the
+    /// documents disagree on).
+    const ALSO_OTHER_METHOD: bool = false;
 
     /// Do the call. The request is already validated against the documented limits.
     fn handle(
@@ -154,23 +156,29 @@ async fn after(fault: Option<Fault>, response: Response, conn: Option<&Conn>) ->
 /// Decode the request: 40058 "Warning: wrong json format." for broken JSON, 40058 for
 /// wrong types, the endpoint's own codes (via validation) for missing or bad values.
 fn decode<E: Handle>(method: &Method, query: Option<&str>, body: &[u8]) -> Result<E, Rejection> {
-    let takes_get = E::METHOD == wecom_kf_types::Method::Get || E::ACCEPTS_GET;
-    if method == Method::GET && takes_get {
-        return serde_urlencoded::from_str::<E>(query.unwrap_or_default()).map_err(|err| {
-            Rejection::with(
-                ErrCode::INVALID_PARAMETER,
-                format!("invalid query parameter: {err}"),
-            )
-        });
-    }
-    let expected = if takes_get { "GET or POST" } else { "POST" };
-    if method != Method::POST || E::METHOD == wecom_kf_types::Method::Get {
-        let expected = if E::METHOD == wecom_kf_types::Method::Get {
-            "GET"
-        } else {
-            expected
-        };
-        return Err(wrong_method(method, expected));
+    let is_get = E::METHOD == wecom_kf_types::Method::Get;
+    let (takes_get, takes_post) = (
+        is_get || E::ALSO_OTHER_METHOD,
+        !is_get || E::ALSO_OTHER_METHOD,
+    );
+    match *method {
+        Method::GET if takes_get => {
+            return serde_urlencoded::from_str::<E>(query.unwrap_or_default()).map_err(|err| {
+                Rejection::with(
+                    ErrCode::INVALID_PARAMETER,
+                    format!("invalid query parameter: {err}"),
+                )
+            });
+        }
+        Method::POST if takes_post => {}
+        _ => {
+            let expected = match (takes_get, takes_post) {
+                (true, true) => "GET or POST",
+                (true, false) => "GET",
+                _ => "POST",
+            };
+            return Err(wrong_method(method, expected));
+        }
     }
     if body.iter().all(u8::is_ascii_whitespace)
         && let Some(request) = E::empty()

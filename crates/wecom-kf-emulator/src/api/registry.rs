@@ -46,6 +46,10 @@ pub(crate) const FAMILIES: &[&[Route]] = &[
     super::kf::account::ROUTES,
     super::kf::contact_way::ROUTES,
     super::kf::servicer::ROUTES,
+    super::kf::service_state::ROUTES,
+    super::kf::customer::ROUTES,
+    super::kf::statistic::ROUTES,
+    super::kf::qualification::ROUTES,
 ];
 
 /// Every route, in family order.

@@ -4,9 +4,11 @@
 
 mod accounts;
 mod clock;
+mod customers;
 mod directory;
 mod faults;
 mod media;
+mod servicers;
 mod stats;
 mod tokens;
 
@@ -31,6 +33,8 @@ pub(crate) fn routes() -> Router<Arc<Emulator>> {
         .merge(clock::routes())
         .merge(directory::routes())
         .merge(media::routes())
+        .merge(customers::routes())
+        .merge(servicers::routes())
 }
 
 /// The answer of a control call: its fields plus `errcode`/`errmsg`, or the rejection.

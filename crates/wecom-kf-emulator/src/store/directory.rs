@@ -82,6 +82,11 @@ impl Store {
         self.directory.members.get(userid)
     }
 
+    /// Every member.
+    pub fn members(&self) -> impl Iterator<Item = (&String, &MemberRow)> {
+        self.directory.members.iter()
+    }
+
     /// Whether the department exists.
     pub fn department_exists(&self, department_id: u32) -> bool {
         self.directory.departments.contains_key(&department_id)

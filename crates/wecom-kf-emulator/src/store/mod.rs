@@ -6,9 +6,13 @@
 //! (see `World`) serialises writers, which also makes caps atomic.
 
 mod accounts;
+mod customers;
 mod directory;
 mod media;
+mod messages;
 mod servicers;
+mod sessions;
+mod settings;
 mod tokens;
 
 use std::path::Path;
@@ -17,8 +21,12 @@ use rusqlite::Connection;
 use wecom_kf_types::ErrCode;
 
 pub use accounts::AccountRow;
+pub use customers::{CustomerRow, EnterRow, UpgradeRow};
 pub use directory::MemberRow;
 pub use media::NewMedia;
+pub use messages::{MessageRow, Origin};
+pub use servicers::ServingStatus;
+pub use sessions::{CodeKind, MsgCodeRow, SessionRow};
 pub use tokens::TokenRow;
 
 /// An app of the corp: one secret, one agent id.
@@ -32,12 +40,23 @@ pub struct Store {
     media: media::Media,
     directory: directory::Directory,
     servicers: servicers::Servicers,
+    customers: customers::Customers,
+    sessions: sessions::Sessions,
+    messages: messages::Messages,
+    settings: settings::Settings,
 }
 
 /// A failure of the store itself (disk full, corrupt file): answered as `-1`.
 fn busy(err: &rusqlite::Error) -> ErrCode {
     tracing::error!(error = %err, "sqlite failure");
     ErrCode::SYSTEM_BUSY
+}
+
+/// Run one statement; a failure of the store is `-1`. Answers the rows changed.
+fn exec(db: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, ErrCode> {
+    db.prepare_cached(sql)
+        .and_then(|mut s| s.execute(params))
+        .map_err(|e| busy(&e))
 }
 
 impl Store {
@@ -59,6 +78,10 @@ impl Store {
             media: media::Media::load(&db)?,
             directory: directory::Directory::load(&db)?,
             servicers: servicers::Servicers::load(&db)?,
+            customers: customers::Customers::load(&db)?,
+            sessions: sessions::Sessions::load(&db)?,
+            messages: messages::Messages::load(&db)?,
+            settings: settings::Settings::load(&db)?,
             db,
         })
     }
@@ -68,7 +91,10 @@ impl Store {
         self.db
             .execute_batch(
                 "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; \
-                 DELETE FROM members; DELETE FROM departments; DELETE FROM servicers;",
+                 DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
+                 DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
+                 DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; \
+                 DELETE FROM messages; DELETE FROM settings;",
             )
             .map_err(|e| busy(&e))?;
         self.accounts.clear();
@@ -76,6 +102,10 @@ impl Store {
         self.media.clear();
         self.directory.clear();
         self.servicers.clear();
+        self.customers.clear();
+        self.sessions.clear();
+        self.messages.clear();
+        self.settings.clear();
         Ok(())
     }
 }

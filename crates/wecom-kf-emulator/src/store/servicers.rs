@@ -1,13 +1,14 @@
-//! Table `servicers`: who serves each account, members with their serving status and
-//! whole departments, in the order they were added.
+//! Tables `servicers` and `servicer_status`: who serves each account (members and
+//! whole departments, in the order they were added), and each member's serving status
+//! per account (a member serving through a department has one too).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, params};
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::servicer::Target;
 
-use super::{Store, busy};
+use super::{Store, busy, exec};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS servicers (
@@ -15,9 +16,14 @@ CREATE TABLE IF NOT EXISTS servicers (
     open_kfid TEXT NOT NULL,
     userid    TEXT,
     department_id INTEGER,
-    status    INTEGER NOT NULL DEFAULT 0,
-    stop_type INTEGER NOT NULL DEFAULT 0,
     UNIQUE (open_kfid, userid, department_id)
+);
+CREATE TABLE IF NOT EXISTS servicer_status (
+    open_kfid TEXT NOT NULL,
+    userid    TEXT NOT NULL,
+    status    INTEGER NOT NULL,
+    stop_type INTEGER NOT NULL,
+    PRIMARY KEY (open_kfid, userid)
 );";
 
 /// A servicer of an account.
@@ -27,15 +33,23 @@ pub struct ServicerRow {
     pub open_kfid: String,
     /// The member or department.
     pub target: Target,
-    /// 0 serving, 1 stopped (members only).
+}
+
+/// A member's serving status on an account; absent means serving.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServingStatus {
+    /// 0 serving, 1 stopped.
     pub status: u8,
     /// With status 1: 0 stopped, 1 suspended.
     pub stop_type: u8,
 }
 
-/// The mirror, in insertion order.
+/// The mirror: servicers in insertion order, and the statuses.
 #[derive(Default)]
-pub(super) struct Servicers(BTreeMap<i64, ServicerRow>);
+pub(super) struct Servicers {
+    rows: BTreeMap<i64, ServicerRow>,
+    status: HashMap<(String, String), ServingStatus>,
+}
 
 fn columns(target: &Target) -> (Option<&str>, Option<u32>) {
     match target {
@@ -47,9 +61,7 @@ fn columns(target: &Target) -> (Option<&str>, Option<u32>) {
 impl Servicers {
     pub(super) fn load(db: &Connection) -> rusqlite::Result<Servicers> {
         db.execute_batch(SCHEMA)?;
-        let mut stmt = db.prepare(
-            "SELECT seq, open_kfid, userid, department_id, status, stop_type FROM servicers",
-        )?;
+        let mut stmt = db.prepare("SELECT seq, open_kfid, userid, department_id FROM servicers")?;
         let rows = stmt.query_map([], |r| {
             let userid: Option<String> = r.get(2)?;
             let department_id: Option<u32> = r.get(3)?;
@@ -64,16 +76,29 @@ impl Servicers {
                 ServicerRow {
                     open_kfid: r.get(1)?,
                     target,
-                    status: r.get(4)?,
-                    stop_type: r.get(5)?,
                 },
             ))
         })?;
-        rows.collect::<rusqlite::Result<_>>().map(Servicers)
+        let rows = rows.collect::<rusqlite::Result<_>>()?;
+        let mut stmt =
+            db.prepare("SELECT open_kfid, userid, status, stop_type FROM servicer_status")?;
+        let status = stmt
+            .query_map([], |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?),
+                    ServingStatus {
+                        status: r.get(2)?,
+                        stop_type: r.get(3)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Servicers { rows, status })
     }
 
     pub(super) fn clear(&mut self) {
-        self.0.clear();
+        self.rows.clear();
+        self.status.clear();
     }
 }
 
@@ -81,7 +106,7 @@ impl Store {
     /// The servicers of an account, in the order they were added.
     pub fn servicers(&self, open_kfid: &str) -> impl Iterator<Item = &ServicerRow> {
         self.servicers
-            .0
+            .rows
             .values()
             .filter(move |row| row.open_kfid == open_kfid)
     }
@@ -101,13 +126,11 @@ impl Store {
             .and_then(|mut s| s.execute(params![open_kfid, userid, department_id]))
             .map_err(|e| busy(&e))?;
         let seq = self.db.last_insert_rowid();
-        self.servicers.0.insert(
+        self.servicers.rows.insert(
             seq,
             ServicerRow {
                 open_kfid: open_kfid.to_owned(),
                 target,
-                status: 0,
-                stop_type: 0,
             },
         );
         Ok(())
@@ -123,8 +146,35 @@ impl Store {
             .and_then(|mut s| s.execute(params![open_kfid, userid, department_id]))
             .map_err(|e| busy(&e))?;
         self.servicers
-            .0
+            .rows
             .retain(|_, row| !(row.open_kfid == open_kfid && &row.target == target));
+        Ok(())
+    }
+
+    /// A member's serving status on an account (serving unless set).
+    pub fn serving_status(&self, open_kfid: &str, userid: &str) -> ServingStatus {
+        self.servicers
+            .status
+            .get(&(open_kfid.to_owned(), userid.to_owned()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Set a member's serving status on an account.
+    pub fn put_serving_status(
+        &mut self,
+        open_kfid: &str,
+        userid: &str,
+        status: ServingStatus,
+    ) -> Result<(), ErrCode> {
+        exec(
+            &self.db,
+            "INSERT OR REPLACE INTO servicer_status (open_kfid, userid, status, stop_type) VALUES (?1, ?2, ?3, ?4)",
+            params![open_kfid, userid, status.status, status.stop_type],
+        )?;
+        self.servicers
+            .status
+            .insert((open_kfid.to_owned(), userid.to_owned()), status);
         Ok(())
     }
 }

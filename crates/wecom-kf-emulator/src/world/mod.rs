@@ -6,9 +6,13 @@
 //! decides and commits under one lock, so caps and state machines are atomic.
 
 mod account;
+mod customer;
 mod directory;
 mod media;
+mod message;
 mod servicer;
+mod session;
+mod statistic;
 mod token;
 
 use std::sync::MutexGuard;
@@ -18,7 +22,9 @@ use wecom_kf_types::ErrCode;
 use crate::config::Config;
 use crate::store::Store;
 
+pub(crate) use customer::content;
 pub(crate) use media::Upload;
+pub(crate) use session::RoutingMode;
 
 /// The store, locked, with the emulator's time and configuration.
 pub(crate) struct World<'a> {

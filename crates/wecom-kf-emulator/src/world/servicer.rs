@@ -3,6 +3,7 @@
 
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::servicer::{ItemResult, Servicer, ServicerChange, Target};
+use wecom_kf_types::limits::{SERVICER_DEPARTMENTS_MAX_PER_ACCOUNT, SERVICERS_MAX_PER_ACCOUNT};
 
 use super::World;
 use crate::reply::Rejection;
@@ -24,6 +25,68 @@ fn targets(change: &ServicerChange) -> impl Iterator<Item = Target> + '_ {
 }
 
 impl World<'_> {
+    /// Every member who serves the account: named ones first, then members of its
+    /// departments, each once.
+    pub(crate) fn servicer_users(&self, open_kfid: &str) -> Vec<String> {
+        let mut users: Vec<String> = Vec::new();
+        let mut departments = Vec::new();
+        for row in self.store.servicers(open_kfid) {
+            match &row.target {
+                Target::User { userid } => users.push(userid.clone()),
+                Target::Department { department_id } => departments.push(*department_id),
+            }
+        }
+        let mut by_department: Vec<String> = self
+            .store
+            .members()
+            .filter(|(userid, member)| {
+                member
+                    .department_ids
+                    .iter()
+                    .any(|d| departments.contains(d))
+                    && !users.contains(userid)
+            })
+            .map(|(userid, _)| userid.clone())
+            .collect();
+        by_department.sort();
+        users.extend(by_department);
+        users
+    }
+
+    /// Whether `userid` serves the account (by name or department) and activated WeCom.
+    pub(crate) fn serves(&self, open_kfid: &str, userid: &str) -> bool {
+        let Some(member) = self.store.member(userid) else {
+            return false;
+        };
+        member.activated
+            && self
+                .store
+                .servicers(open_kfid)
+                .any(|row| match &row.target {
+                    Target::User { userid: u } => u == userid,
+                    Target::Department { department_id } => {
+                        member.department_ids.contains(department_id)
+                    }
+                })
+    }
+
+    /// An account holds at most 2000 members and 20 departments as servicers.
+    fn over_cap(&self, open_kfid: &str, target: &Target) -> Option<String> {
+        let (is_user, cap) = match target {
+            Target::User { .. } => (true, SERVICERS_MAX_PER_ACCOUNT),
+            Target::Department { .. } => (false, SERVICER_DEPARTMENTS_MAX_PER_ACCOUNT),
+        };
+        let count = self
+            .store
+            .servicers(open_kfid)
+            .filter(|row| matches!(row.target, Target::User { .. }) == is_user)
+            .count();
+        (count >= cap).then(|| {
+            let what = if is_user { "members" } else { "departments" };
+            format!("the account already has {count} servicer {what}, the most it may have")
+        })
+    }
+
     /// Why `target` cannot serve, if it cannot: 60111 unknown member, 95014 a member who
     /// has not activated WeCom, 60123 unknown department.
     fn refuse_servicer(&self, target: &Target) -> Option<(ErrCode, &'static str)> {
@@ -55,6 +118,8 @@ impl World<'_> {
                 ItemResult::new(target, code, why)
             } else if self.store.is_servicer(&change.open_kfid, &target) {
                 ItemResult::new(target, ErrCode::OK, "ignored")
+            } else if let Some(why) = self.over_cap(&change.open_kfid, &target) {
+                ItemResult::new(target, ErrCode::INVALID_PARAMETER, why)
             } else {
                 self.store
                     .insert_servicer(&change.open_kfid, target.clone())?;
@@ -98,11 +163,14 @@ impl World<'_> {
             .store
             .servicers(open_kfid)
             .map(|row| match &row.target {
-                Target::User { .. } if manages => Servicer::new(
-                    row.target.clone(),
-                    Some(row.status),
-                    (row.status == 1).then_some(row.stop_type),
-                ),
+                Target::User { userid } if manages => {
+                    let status = self.store.serving_status(open_kfid, userid);
+                    Servicer::new(
+                        row.target.clone(),
+                        Some(status.status),
+                        (status.status == 1).then_some(status.stop_type),
+                    )
+                }
                 _ => Servicer::new(row.target.clone(), None, None),
             })
             .collect())

@@ -12,6 +12,7 @@ mod media;
 mod properties;
 mod robustness;
 mod servicers;
+mod sessions;
 
 use serde_json::Value;
 use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running, spawn};

@@ -4,7 +4,11 @@
 
 pub mod account;
 pub mod contact_way;
+pub mod customer;
+pub mod qualification;
+pub mod service_state;
 pub mod servicer;
+pub mod statistic;
 
 use crate::{ErrCode, validate, validate::Validated};
 
@@ -17,4 +21,21 @@ pub fn validate_open_kfid(open_kfid: &str) -> Validated {
         ErrCode::PARAMETER_EMPTY,
         ErrCode::INVALID_PARAMETER,
     )
+}
+
+/// Check a customer's `external_userid`: present, ≤ 64 bytes.
+pub fn validate_external_userid(field: &'static str, external_userid: &str) -> Validated {
+    validate::required_bytes(
+        field,
+        external_userid,
+        crate::limits::EXTERNAL_USERID_MAX_BYTES,
+        ErrCode::PARAMETER_EMPTY,
+        ErrCode::INVALID_PARAMETER,
+    )
+}
+
+/// Check the two ids of a session: the account and the customer.
+pub fn validate_session(open_kfid: &str, external_userid: &str) -> Validated {
+    validate_open_kfid(open_kfid)?;
+    validate_external_userid("external_userid", external_userid)
 }

@@ -57,7 +57,7 @@ impl Handle for UpdateAccount {
 impl Handle for ListAccounts {
     /// Several SDKs call `list` with GET, without a body or with query paging
     /// (docs/kf-api.md §3.4); an empty POST body means the defaults.
-    const ACCEPTS_GET: bool = true;
+    const ALSO_OTHER_METHOD: bool = true;
 
     fn handle(
         emulator: &Emulator,

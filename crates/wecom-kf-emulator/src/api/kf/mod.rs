@@ -3,4 +3,8 @@
 
 pub(super) mod account;
 pub(super) mod contact_way;
+pub(super) mod customer;
+pub(super) mod qualification;
+pub(super) mod service_state;
 pub(super) mod servicer;
+pub(super) mod statistic;

@@ -1,0 +1,279 @@
+//! Tables `sessions` and `msg_codes`: each conversation of a customer with an account,
+//! with its state, and the codes issued for `kf/send_msg_on_event`.
+//!
+//! A customer's current session with an account is the newest row; older rows are
+//! history, which the statistics read.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::{Connection, params};
+use wecom_kf_types::ErrCode;
+use wecom_kf_types::kf::service_state::ServiceState;
+
+use super::{Store, exec};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    open_kfid       TEXT NOT NULL,
+    external_userid TEXT NOT NULL,
+    state           INTEGER NOT NULL,
+    servicer_userid TEXT,
+    started_at      INTEGER NOT NULL,
+    last_customer_msg_at INTEGER NOT NULL,
+    sends_since_customer INTEGER NOT NULL DEFAULT 0,
+    reply_code_issued    INTEGER NOT NULL DEFAULT 0,
+    ended_at        INTEGER
+);
+CREATE TABLE IF NOT EXISTS msg_codes (
+    code            TEXT PRIMARY KEY,
+    open_kfid       TEXT NOT NULL,
+    external_userid TEXT NOT NULL,
+    session_id      INTEGER,
+    kind            TEXT NOT NULL,
+    issued_at       INTEGER NOT NULL,
+    used            INTEGER NOT NULL DEFAULT 0
+);";
+
+/// A session: from the customer's first message until it ends.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    /// Its id (the row's).
+    pub id: i64,
+    /// The account.
+    pub open_kfid: String,
+    /// The customer.
+    pub external_userid: String,
+    /// Where it stands.
+    pub state: ServiceState,
+    /// Who serves it, in state 3 (and, after, who last did).
+    pub servicer_userid: Option<String>,
+    /// The customer's first message.
+    pub started_at: i64,
+    /// The customer's latest message: the 48 h send window starts here.
+    pub last_customer_msg_at: i64,
+    /// API sends since that message (at most 5: 95001).
+    pub sends_since_customer: u32,
+    /// Whether the first move to the queue or a servicer issued its reply code.
+    pub reply_code_issued: bool,
+    /// When it ended.
+    pub ended_at: Option<i64>,
+}
+
+/// What a `msg_code` or `welcome_code` is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeKind {
+    /// From `enter_session`: a welcome, within 20 s.
+    Welcome,
+    /// From the first move to the queue or a servicer: a reply, within 48 h.
+    Reply,
+    /// From an end: a goodbye, within 20 s.
+    End,
+}
+
+impl CodeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CodeKind::Welcome => "welcome",
+            CodeKind::Reply => "reply",
+            CodeKind::End => "end",
+        }
+    }
+
+    fn parse(s: &str) -> CodeKind {
+        match s {
+            "welcome" => CodeKind::Welcome,
+            "reply" => CodeKind::Reply,
+            _ => CodeKind::End,
+        }
+    }
+}
+
+/// A code issued for `kf/send_msg_on_event`.
+#[derive(Clone, Debug)]
+pub struct MsgCodeRow {
+    /// The account.
+    pub open_kfid: String,
+    /// The customer.
+    pub external_userid: String,
+    /// The session it belongs to (none for a welcome before the first message).
+    pub session_id: Option<i64>,
+    /// What it is for.
+    pub kind: CodeKind,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// Whether a message was sent with it.
+    pub used: bool,
+}
+
+/// The mirror.
+#[derive(Default)]
+pub(super) struct Sessions {
+    rows: BTreeMap<i64, SessionRow>,
+    current: HashMap<(String, String), i64>,
+    codes: HashMap<String, MsgCodeRow>,
+}
+
+fn state_of(n: u8) -> ServiceState {
+    ServiceState::try_from(n).unwrap_or(ServiceState::Ended)
+}
+
+impl Sessions {
+    pub(super) fn load(db: &Connection) -> rusqlite::Result<Sessions> {
+        db.execute_batch(SCHEMA)?;
+        let mut sessions = Sessions::default();
+        let mut stmt = db.prepare(
+            "SELECT id, open_kfid, external_userid, state, servicer_userid, started_at, \
+             last_customer_msg_at, sends_since_customer, reply_code_issued, ended_at \
+             FROM sessions ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SessionRow {
+                id: r.get(0)?,
+                open_kfid: r.get(1)?,
+                external_userid: r.get(2)?,
+                state: state_of(r.get(3)?),
+                servicer_userid: r.get(4)?,
+                started_at: r.get(5)?,
+                last_customer_msg_at: r.get(6)?,
+                sends_since_customer: r.get(7)?,
+                reply_code_issued: r.get(8)?,
+                ended_at: r.get(9)?,
+            })
+        })?;
+        for row in rows {
+            sessions.remember(row?);
+        }
+        let mut stmt = db.prepare(
+            "SELECT code, open_kfid, external_userid, session_id, kind, issued_at, used FROM msg_codes",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                MsgCodeRow {
+                    open_kfid: r.get(1)?,
+                    external_userid: r.get(2)?,
+                    session_id: r.get(3)?,
+                    kind: CodeKind::parse(&r.get::<_, String>(4)?),
+                    issued_at: r.get(5)?,
+                    used: r.get(6)?,
+                },
+            ))
+        })?;
+        sessions.codes = rows.collect::<rusqlite::Result<_>>()?;
+        Ok(sessions)
+    }
+
+    fn remember(&mut self, row: SessionRow) {
+        self.current
+            .insert((row.open_kfid.clone(), row.external_userid.clone()), row.id);
+        self.rows.insert(row.id, row);
+    }
+
+    pub(super) fn clear(&mut self) {
+        *self = Sessions::default();
+    }
+}
+
+impl Store {
+    /// The customer's current (newest) session with the account, if they ever had one.
+    pub fn session(&self, open_kfid: &str, external_userid: &str) -> Option<&SessionRow> {
+        let id = self
+            .sessions
+            .current
+            .get(&(open_kfid.to_owned(), external_userid.to_owned()))?;
+        self.sessions.rows.get(id)
+    }
+
+    /// A session by id.
+    pub fn session_by_id(&self, id: i64) -> Option<&SessionRow> {
+        self.sessions.rows.get(&id)
+    }
+
+    /// Every session, oldest first.
+    pub fn sessions(&self) -> impl Iterator<Item = &SessionRow> {
+        self.sessions.rows.values()
+    }
+
+    /// Start a session (the `id` given is ignored); answers its id.
+    pub fn insert_session(&mut self, mut row: SessionRow) -> Result<i64, ErrCode> {
+        exec(
+            &self.db,
+            "INSERT INTO sessions (open_kfid, external_userid, state, servicer_userid, started_at, \
+             last_customer_msg_at, sends_since_customer, reply_code_issued, ended_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                row.open_kfid,
+                row.external_userid,
+                row.state.number(),
+                row.servicer_userid,
+                row.started_at,
+                row.last_customer_msg_at,
+                row.sends_since_customer,
+                row.reply_code_issued,
+                row.ended_at
+            ],
+        )?;
+        row.id = self.db.last_insert_rowid();
+        let id = row.id;
+        self.sessions.remember(row);
+        Ok(id)
+    }
+
+    /// Save a changed session.
+    pub fn update_session(&mut self, row: SessionRow) -> Result<(), ErrCode> {
+        exec(
+            &self.db,
+            "UPDATE sessions SET state = ?2, servicer_userid = ?3, last_customer_msg_at = ?4, \
+             sends_since_customer = ?5, reply_code_issued = ?6, ended_at = ?7 WHERE id = ?1",
+            params![
+                row.id,
+                row.state.number(),
+                row.servicer_userid,
+                row.last_customer_msg_at,
+                row.sends_since_customer,
+                row.reply_code_issued,
+                row.ended_at
+            ],
+        )?;
+        self.sessions.rows.insert(row.id, row);
+        Ok(())
+    }
+
+    /// Record an issued code.
+    pub fn insert_msg_code(&mut self, code: &str, row: MsgCodeRow) -> Result<(), ErrCode> {
+        exec(
+            &self.db,
+            "INSERT INTO msg_codes (code, open_kfid, external_userid, session_id, kind, issued_at, used) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                code,
+                row.open_kfid,
+                row.external_userid,
+                row.session_id,
+                row.kind.as_str(),
+                row.issued_at,
+                row.used
+            ],
+        )?;
+        self.sessions.codes.insert(code.to_owned(), row);
+        Ok(())
+    }
+
+    /// When the account issued welcome codes to the customer.
+    pub fn welcome_codes<'a>(
+        &'a self,
+        open_kfid: &'a str,
+        external_userid: &'a str,
+    ) -> impl Iterator<Item = i64> + 'a {
+        self.sessions
+            .codes
+            .values()
+            .filter(move |c| {
+                c.kind == CodeKind::Welcome
+                    && c.open_kfid == open_kfid
+                    && c.external_userid == external_userid
+            })
+            .map(|c| c.issued_at)
+    }
+}

@@ -1,0 +1,565 @@
+//! Sessions and their state machine (docs/kf-api.md §4.4, §8): moves by the API
+//! (`kf/service_state/trans`), by servicers in the WeCom app (take, transfer, end,
+//! send) and by customers (a message starts a session), with the routing mode of each
+//! account and the corp's customer cap (95003).
+//!
+//! The table of allowed moves is `ServiceState::check_move`, shared with the client.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use wecom_kf_types::ErrCode;
+use wecom_kf_types::kf::qualification::customer_cap;
+use wecom_kf_types::kf::service_state::{ServiceState, ServiceStateInfo};
+use wecom_kf_types::limits::SESSION_WINDOW_SECS;
+
+use super::World;
+use super::message::Content;
+use crate::ids;
+use crate::reply::Rejection;
+use crate::state::Caller;
+use crate::store::{CodeKind, MsgCodeRow, Origin, SessionRow};
+
+/// How new sessions of an account are routed (emulator-control.md, "Servicers").
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Routing {
+    /// `"api"`: new sessions wait for the app (state 0). `"servicers"`: to a serving
+    /// servicer (3), round robin, or to the queue (2) when none serves.
+    #[serde(default)]
+    pub mode: RoutingMode,
+    /// Round-robin position.
+    #[serde(default)]
+    pub next: usize,
+}
+
+/// See [`Routing`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RoutingMode {
+    #[default]
+    Api,
+    Servicers,
+}
+
+fn routing_key(open_kfid: &str) -> String {
+    format!("routing:{open_kfid}")
+}
+
+/// What moved a session, for its `session_status_change` event (change_type 1–4).
+#[derive(Clone, Copy)]
+enum ServicerMove {
+    Take = 1,
+    Transfer = 2,
+    End = 3,
+    Reenter = 4,
+}
+
+impl SessionRow {
+    /// The state now: a session with no customer message for 48 hours has ended.
+    pub(crate) fn state_at(&self, now: i64) -> ServiceState {
+        if self.state != ServiceState::Ended
+            && now - self.last_customer_msg_at > SESSION_WINDOW_SECS
+        {
+            ServiceState::Ended
+        } else {
+            self.state
+        }
+    }
+}
+
+impl World<'_> {
+    /// A customer the emulator knows (40096 otherwise).
+    pub(crate) fn known_customer(&self, external_userid: &str) -> Result<(), Rejection> {
+        if self.store.customer(external_userid).is_some() {
+            Ok(())
+        } else {
+            Err(Rejection::with(
+                ErrCode::INVALID_EXTERNAL_USERID,
+                format!("external_userid {external_userid:?} is not a customer"),
+            ))
+        }
+    }
+
+    /// The customer's current session and its state now (4 when there is none).
+    fn current(
+        &self,
+        open_kfid: &str,
+        external_userid: &str,
+    ) -> (Option<SessionRow>, ServiceState) {
+        match self.store.session(open_kfid, external_userid) {
+            Some(row) => (Some(row.clone()), row.state_at(self.now)),
+            None => (None, ServiceState::Ended),
+        }
+    }
+
+    /// `kf/service_state/get`.
+    pub(crate) fn service_state(
+        &self,
+        caller: &Caller,
+        open_kfid: &str,
+        external_userid: &str,
+    ) -> Result<ServiceStateInfo, Rejection> {
+        self.managed_account(open_kfid, caller)?;
+        self.known_customer(external_userid)?;
+        let (row, state) = self.current(open_kfid, external_userid);
+        Ok(ServiceStateInfo::new(
+            state,
+            row.and_then(|r| r.servicer_userid),
+        ))
+    }
+
+    /// The corp may serve only so many customers in all (95003): the first ones to
+    /// start a session count, in order.
+    pub(crate) fn check_customer_cap(&self, external_userid: &str) -> Result<(), Rejection> {
+        let Some(cap) = customer_cap(self.config.verified, self.config.wechat_channels_bound)
+        else {
+            return Ok(());
+        };
+        let mut seen = std::collections::HashSet::new();
+        for row in self.store.sessions() {
+            if seen.len() >= cap {
+                break;
+            }
+            seen.insert(row.external_userid.as_str());
+        }
+        if seen.contains(external_userid) {
+            Ok(())
+        } else {
+            Err(Rejection::with(
+                ErrCode::CUSTOMER_COUNT_OUT_OF_LIMIT,
+                format!("the corp's accounts may serve {cap} customers in all"),
+            ))
+        }
+    }
+
+    /// Whether `userid` may take sessions of the account: a servicer of it (directly
+    /// or through a department) who activated WeCom (95014), and serving (95019).
+    pub(crate) fn check_can_serve(&self, open_kfid: &str, userid: &str) -> Result<(), Rejection> {
+        if !self.serves(open_kfid, userid) {
+            return Err(Rejection::with(
+                ErrCode::NOT_A_SERVICER,
+                format!("{userid:?} is not a servicer of {open_kfid} or has not activated WeCom"),
+            ));
+        }
+        let status = self.store.serving_status(open_kfid, userid);
+        if status.status != 0 {
+            let how = if status.stop_type == 1 {
+                "is suspended"
+            } else {
+                "has stopped serving"
+            };
+            return Err(Rejection::with(
+                ErrCode::SERVICER_STOPPED,
+                format!("servicer {userid:?} {how}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Issue a code for `kf/send_msg_on_event`.
+    pub(crate) fn issue_code(
+        &mut self,
+        open_kfid: &str,
+        external_userid: &str,
+        session_id: Option<i64>,
+        kind: CodeKind,
+    ) -> Result<String, Rejection> {
+        let code = ids::msg_code();
+        self.store.insert_msg_code(
+            &code,
+            MsgCodeRow {
+                open_kfid: open_kfid.to_owned(),
+                external_userid: external_userid.to_owned(),
+                session_id,
+                kind,
+                issued_at: self.now,
+                used: false,
+            },
+        )?;
+        Ok(code)
+    }
+
+    /// Move a session, as allowed by the table, and issue its code: a reply code on the
+    /// first move to 2 or 3, an end code on a move to 4.
+    fn apply_move(
+        &mut self,
+        mut row: SessionRow,
+        to: ServiceState,
+        servicer: Option<&str>,
+    ) -> Result<Option<String>, Rejection> {
+        let code = match to {
+            ServiceState::Queued | ServiceState::Human if !row.reply_code_issued => {
+                row.reply_code_issued = true;
+                Some(CodeKind::Reply)
+            }
+            ServiceState::Ended => Some(CodeKind::End),
+            _ => None,
+        };
+        row.state = to;
+        if to == ServiceState::Human {
+            row.servicer_userid = servicer.map(str::to_owned);
+        }
+        if to == ServiceState::Ended {
+            row.ended_at = Some(self.now);
+        }
+        let (open_kfid, external_userid, id) =
+            (row.open_kfid.clone(), row.external_userid.clone(), row.id);
+        self.store.update_session(row)?;
+        code.map(|kind| self.issue_code(&open_kfid, &external_userid, Some(id), kind))
+            .transpose()
+    }
+
+    /// The session to move and its state, refusing a move the table forbids (95013 out
+    /// of an ended session, 95016 otherwise).
+    fn movable(
+        &self,
+        open_kfid: &str,
+        external_userid: &str,
+        to: ServiceState,
+    ) -> Result<SessionRow, Rejection> {
+        let (row, from) = self.current(open_kfid, external_userid);
+        from.check_move(to).map_err(|code| {
+            let allowed: Vec<String> = from
+                .allowed_moves()
+                .iter()
+                .map(|s| s.number().to_string())
+                .collect();
+            Rejection::with(
+                code,
+                format!(
+                    "the session is in state {}; from there the API may move it to [{}], not to {}",
+                    from.number(),
+                    allowed.join(","),
+                    to.number()
+                ),
+            )
+        })?;
+        // Only state 4 has no row, and nothing leaves 4 by a move.
+        row.ok_or_else(|| Rejection::from(ErrCode::SESSION_ENDED))
+    }
+
+    /// `kf/service_state/trans`: answers the `msg_code`, when one is issued.
+    pub(crate) fn trans_service_state(
+        &mut self,
+        caller: &Caller,
+        open_kfid: &str,
+        external_userid: &str,
+        to: ServiceState,
+        servicer: Option<&str>,
+    ) -> Result<Option<String>, Rejection> {
+        self.managed_account(open_kfid, caller)?;
+        self.known_customer(external_userid)?;
+        let row = self.movable(open_kfid, external_userid, to)?;
+        self.check_customer_cap(external_userid)?;
+        if to == ServiceState::Human {
+            let servicer = servicer.unwrap_or_default();
+            if row.state == ServiceState::Human && row.servicer_userid.as_deref() == Some(servicer)
+            {
+                return Err(Rejection::with(
+                    ErrCode::STATE_TRANSITION_NOT_ALLOWED,
+                    format!("{servicer:?} already serves this session"),
+                ));
+            }
+            self.check_can_serve(open_kfid, servicer)?;
+        }
+        self.apply_move(row, to, servicer)
+    }
+
+    // ---- the customer's side ----
+
+    /// A customer's message: starts a session from state 4 (→ 0, then routed), opens
+    /// the 48 h window and resets the 5-message quota. Answers the session's id.
+    pub(crate) fn customer_writes(
+        &mut self,
+        open_kfid: &str,
+        external_userid: &str,
+    ) -> Result<i64, Rejection> {
+        let (row, state) = self.current(open_kfid, external_userid);
+        if let Some(mut row) = row.filter(|_| state != ServiceState::Ended) {
+            row.last_customer_msg_at = self.now;
+            row.sends_since_customer = 0;
+            let id = row.id;
+            self.store.update_session(row)?;
+            return Ok(id);
+        }
+        let id = self.store.insert_session(SessionRow {
+            id: 0,
+            open_kfid: open_kfid.to_owned(),
+            external_userid: external_userid.to_owned(),
+            state: ServiceState::New,
+            servicer_userid: None,
+            started_at: self.now,
+            last_customer_msg_at: self.now,
+            sends_since_customer: 0,
+            reply_code_issued: false,
+            ended_at: None,
+        })?;
+        self.route_new_session(open_kfid, external_userid)?;
+        Ok(id)
+    }
+
+    /// In `"servicers"` mode a new session goes to a serving servicer, round robin, or
+    /// to the queue when none serves.
+    fn route_new_session(
+        &mut self,
+        open_kfid: &str,
+        external_userid: &str,
+    ) -> Result<(), Rejection> {
+        let mut routing: Routing = self.store.setting(&routing_key(open_kfid));
+        if routing.mode == RoutingMode::Api {
+            return Ok(());
+        }
+        let serving: Vec<String> = self
+            .servicer_users(open_kfid)
+            .into_iter()
+            .filter(|u| self.check_can_serve(open_kfid, u).is_ok())
+            .collect();
+        let row = self.movable(open_kfid, external_userid, ServiceState::Queued)?;
+        if serving.is_empty() {
+            self.apply_move(row, ServiceState::Queued, None)?;
+        } else {
+            let servicer = &serving[routing.next % serving.len()];
+            routing.next = (routing.next + 1) % serving.len();
+            self.apply_move(row, ServiceState::Human, Some(servicer))?;
+            self.store.put_setting(&routing_key(open_kfid), &routing)?;
+        }
+        Ok(())
+    }
+
+    /// `POST /__emulator/accounts/{open_kfid}/routing`.
+    pub(crate) fn set_routing(
+        &mut self,
+        open_kfid: &str,
+        mode: RoutingMode,
+    ) -> Result<(), Rejection> {
+        self.account(open_kfid)?;
+        let routing = Routing { mode, next: 0 };
+        Ok(self.store.put_setting(&routing_key(open_kfid), &routing)?)
+    }
+
+    // ---- the servicers' side (the WeCom app) ----
+
+    /// A servicer acts in the app: they must be able to serve the account.
+    fn acting(&self, open_kfid: &str, userid: &str) -> Result<(), Rejection> {
+        self.account(open_kfid)?;
+        self.check_can_serve(open_kfid, userid)
+    }
+
+    fn session_event(
+        &mut self,
+        kind: ServicerMove,
+        row: &SessionRow,
+        old: Option<&str>,
+        new: Option<&str>,
+        msg_code: Option<&str>,
+    ) -> Result<(), Rejection> {
+        let mut event = json!({"event_type": "session_status_change", "change_type": kind as u8});
+        if let Some(old) = old {
+            event["old_servicer_userid"] = json!(old);
+        }
+        if let Some(new) = new {
+            event["new_servicer_userid"] = json!(new);
+        }
+        if let Some(code) = msg_code {
+            event["msg_code"] = json!(code);
+        }
+        self.append_event(&row.open_kfid, &row.external_userid, Some(row.id), event)?;
+        Ok(())
+    }
+
+    /// A servicer takes a session from the queue (2 → 3, change_type 1).
+    pub(crate) fn servicer_take(
+        &mut self,
+        userid: &str,
+        open_kfid: &str,
+        external_userid: &str,
+    ) -> Result<Option<String>, Rejection> {
+        self.acting(open_kfid, userid)?;
+        self.known_customer(external_userid)?;
+        let (row, from) = self.current(open_kfid, external_userid);
+        let row = match (row, from) {
+            (Some(row), ServiceState::Queued) => row,
+            (_, ServiceState::Ended) => return Err(ErrCode::SESSION_ENDED.into()),
+            _ => {
+                return Err(Rejection::with(
+                    ErrCode::STATE_TRANSITION_NOT_ALLOWED,
+                    format!(
+                        "only a queued session (2) can be taken; it is in {}",
+                        from.number()
+                    ),
+                ));
+            }
+        };
+        // The event of a take always carries a reply code (change_type 1), even when
+        // the move to the queue already issued one to the app.
+        let code = match self.apply_move(row.clone(), ServiceState::Human, Some(userid))? {
+            Some(code) => code,
+            None => self.issue_code(open_kfid, external_userid, Some(row.id), CodeKind::Reply)?,
+        };
+        let code = Some(code);
+        self.session_event(
+            ServicerMove::Take,
+            &row,
+            None,
+            Some(userid),
+            code.as_deref(),
+        )?;
+        Ok(code)
+    }
+
+    /// The session `userid` serves now (95016 if they do not serve it; 95013 if ended).
+    fn served_by(
+        &self,
+        userid: &str,
+        open_kfid: &str,
+        external_userid: &str,
+    ) -> Result<SessionRow, Rejection> {
+        let (row, state) = self.current(open_kfid, external_userid);
+        match row {
+            _ if state == ServiceState::Ended => Err(ErrCode::SESSION_ENDED.into()),
+            Some(row)
+                if state == ServiceState::Human
+                    && row.servicer_userid.as_deref() == Some(userid) =>
+            {
+                Ok(row)
+            }
+            _ => Err(Rejection::with(
+                ErrCode::STATE_TRANSITION_NOT_ALLOWED,
+                format!(
+                    "{userid:?} does not serve this session (state {})",
+                    state.number()
+                ),
+            )),
+        }
+    }
+
+    /// A servicer hands their session to another (3 → 3, change_type 2).
+    pub(crate) fn servicer_transfer(
+        &mut self,
+        userid: &str,
+        open_kfid: &str,
+        external_userid: &str,
+        to: &str,
+    ) -> Result<(), Rejection> {
+        self.acting(open_kfid, userid)?;
+        self.known_customer(external_userid)?;
+        let row = self.served_by(userid, open_kfid, external_userid)?;
+        if to == userid {
+            return Err(Rejection::with(
+                ErrCode::STATE_TRANSITION_NOT_ALLOWED,
+                format!("{userid:?} already serves this session"),
+            ));
+        }
+        self.check_can_serve(open_kfid, to)?;
+        self.apply_move(row.clone(), ServiceState::Human, Some(to))?;
+        self.session_event(ServicerMove::Transfer, &row, Some(userid), Some(to), None)
+    }
+
+    /// A servicer ends their session (3 → 4, change_type 3, with an end code).
+    pub(crate) fn servicer_end(
+        &mut self,
+        userid: &str,
+        open_kfid: &str,
+        external_userid: &str,
+    ) -> Result<Option<String>, Rejection> {
+        self.acting(open_kfid, userid)?;
+        self.known_customer(external_userid)?;
+        let row = self.served_by(userid, open_kfid, external_userid)?;
+        let code = self.apply_move(row.clone(), ServiceState::Ended, None)?;
+        self.session_event(ServicerMove::End, &row, Some(userid), None, code.as_deref())?;
+        Ok(code)
+    }
+
+    /// A servicer writes from the app (origin 5). In an ended session (within 48 h of
+    /// the customer's last message) this reopens it with them (→ 3, change_type 4).
+    pub(crate) fn servicer_send(
+        &mut self,
+        userid: &str,
+        open_kfid: &str,
+        external_userid: &str,
+        content: Content,
+    ) -> Result<String, Rejection> {
+        self.acting(open_kfid, userid)?;
+        self.known_customer(external_userid)?;
+        let (row, state) = self.current(open_kfid, external_userid);
+        let Some(mut row) =
+            row.filter(|r| self.now - r.last_customer_msg_at <= SESSION_WINDOW_SECS)
+        else {
+            return Err(Rejection::with(
+                ErrCode::NO_CONSULTATION_IN_48H,
+                "the customer has not written in the last 48 hours",
+            ));
+        };
+        if state == ServiceState::Ended {
+            let old = row.servicer_userid.clone();
+            row.state = ServiceState::Human;
+            row.servicer_userid = Some(userid.to_owned());
+            row.ended_at = None;
+            self.store.update_session(row.clone())?;
+            self.session_event(
+                ServicerMove::Reenter,
+                &row,
+                old.as_deref(),
+                Some(userid),
+                None,
+            )?;
+        } else if state != ServiceState::Human || row.servicer_userid.as_deref() != Some(userid) {
+            return Err(Rejection::with(
+                ErrCode::STATE_TRANSITION_NOT_ALLOWED,
+                format!(
+                    "{userid:?} does not serve this session (state {})",
+                    state.number()
+                ),
+            ));
+        }
+        self.append_message(
+            open_kfid,
+            external_userid,
+            Some(row.id),
+            Origin::Servicer,
+            Some(userid),
+            content,
+        )
+    }
+
+    /// A servicer starts or stops serving an account: a `servicer_status_change`
+    /// event, whose encoding is 1 serving / 2 stopped (list says 0 / 1).
+    pub(crate) fn set_serving_status(
+        &mut self,
+        userid: &str,
+        open_kfid: &str,
+        status: u8,
+        stop_type: u8,
+    ) -> Result<(), Rejection> {
+        self.account(open_kfid)?;
+        if !self.serves(open_kfid, userid) {
+            return Err(Rejection::with(
+                ErrCode::NOT_A_SERVICER,
+                format!("{userid:?} is not a servicer of {open_kfid} or has not activated WeCom"),
+            ));
+        }
+        if status > 1 || stop_type > 1 {
+            return Err(Rejection::with(
+                ErrCode::INVALID_PARAMETER,
+                format!("status and stop_type must be 0 or 1, got {status} and {stop_type}"),
+            ));
+        }
+        let stop_type = if status == 1 { stop_type } else { 0 };
+        self.store.put_serving_status(
+            open_kfid,
+            userid,
+            crate::store::ServingStatus { status, stop_type },
+        )?;
+        self.append_event(
+            open_kfid,
+            "",
+            None,
+            json!({
+                "event_type": "servicer_status_change",
+                "servicer_userid": userid,
+                "status": status + 1,
+                "stop_type": stop_type,
+            }),
+        )?;
+        Ok(())
+    }
+}
