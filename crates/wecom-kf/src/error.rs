@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use wecom_kf_types::kf::service_state::ServiceState;
 use wecom_kf_types::{ErrCode, Invalid, RetryClass};
 
 /// A boxed source error (from the HTTP stack), its URL already stripped.
@@ -116,6 +117,23 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A session move the transition table forbids from the session's current state;
+    /// the move was not sent.
+    #[error(
+        "the session is in state {from}; the API may move it to [{}], not to {to} (the service would answer errcode {code}); the move was not sent",
+        states(allowed)
+    )]
+    ForbiddenMove {
+        /// The state the session is in.
+        from: ServiceState,
+        /// The state asked for.
+        to: ServiceState,
+        /// Where it may go from `from`.
+        allowed: Vec<ServiceState>,
+        /// What the service answers such a move: 95016, or 95013 out of an ended session.
+        code: ErrCode,
+    },
+
     /// Reading a local file (e.g. an avatar) failed; nothing was sent.
     #[error("could not read {path}: {source}")]
     Io {
@@ -129,6 +147,14 @@ pub enum Error {
     /// The client is misconfigured (e.g. no corp id).
     #[error("invalid client configuration: {0}")]
     Config(String),
+}
+
+fn states(states: &[ServiceState]) -> String {
+    states
+        .iter()
+        .map(|s| s.number().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// ` after N attempts`, when the call was retried.
@@ -150,7 +176,7 @@ impl Error {
     /// The errcode, looking through [`Error::Token`] and [`Error::OutcomeUnknown`].
     pub fn api_code(&self) -> Option<ErrCode> {
         match self {
-            Error::Api { code, .. } => Some(*code),
+            Error::Api { code, .. } | Error::ForbiddenMove { code, .. } => Some(*code),
             Error::Token(inner) => inner.api_code(),
             Error::OutcomeUnknown { source, .. } => source.api_code(),
             _ => None,
@@ -162,9 +188,10 @@ impl Error {
         matches!(self, Error::OutcomeUnknown { .. })
     }
 
-    /// Whether nothing was sent because of a local check.
+    /// Whether nothing was sent because of a local check (a limit, or a session move
+    /// the table forbids).
     pub fn is_validation(&self) -> bool {
-        matches!(self, Error::Validation(_))
+        matches!(self, Error::Validation(_) | Error::ForbiddenMove { .. })
     }
 
     /// Whether trying again later may succeed (busy, throttled, network, 5xx).

@@ -2,4 +2,8 @@
 
 pub mod account;
 pub mod contact_way;
+pub mod customer;
+pub mod qualification;
+pub mod service_state;
 pub mod servicer;
+pub mod statistic;

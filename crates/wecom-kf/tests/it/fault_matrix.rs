@@ -16,7 +16,13 @@ use wecom_kf::token::TokenCache;
 use wecom_kf::types::Endpoint;
 use wecom_kf::types::kf::account::{AddAccount, DeleteAccount, ListAccounts, UpdateAccount};
 use wecom_kf::types::kf::contact_way::AddContactWay;
+use wecom_kf::types::kf::customer::{
+    BatchGetCustomers, CancelUpgradeService, GetUpgradeServiceConfig, UpgradeService,
+};
+use wecom_kf::types::kf::qualification::GetCorpQualification;
+use wecom_kf::types::kf::service_state::{GetServiceState, ServiceState, TransServiceState};
 use wecom_kf::types::kf::servicer::{AddServicers, DeleteServicers, ListServicers, Target};
+use wecom_kf::types::kf::statistic::{CorpStatistic, DayRange, ServicerStatistic};
 use wecom_kf::types::media::{MediaType, UPLOAD_PATH};
 use wecom_kf::types::token::GetToken;
 use wecom_kf::{Client, Error, RetryPolicy};
@@ -38,10 +44,19 @@ enum Op {
     ServicerAdd,
     ServicerDel,
     ServicerList,
+    StateGet,
+    StateTrans,
+    CustomerGet,
+    UpgradeConfig,
+    Upgrade,
+    CancelUpgrade,
+    CorpStats,
+    ServicerStats,
+    Qualification,
 }
 
 impl Op {
-    const ALL: [Op; 10] = [
+    const ALL: [Op; 19] = [
         Op::GetToken,
         Op::Upload,
         Op::Add,
@@ -52,6 +67,15 @@ impl Op {
         Op::ServicerAdd,
         Op::ServicerDel,
         Op::ServicerList,
+        Op::StateGet,
+        Op::StateTrans,
+        Op::CustomerGet,
+        Op::UpgradeConfig,
+        Op::Upgrade,
+        Op::CancelUpgrade,
+        Op::CorpStats,
+        Op::ServicerStats,
+        Op::Qualification,
     ];
 
     fn path(self) -> &'static str {
@@ -66,11 +90,21 @@ impl Op {
             Op::ServicerAdd => AddServicers::PATH,
             Op::ServicerDel => DeleteServicers::PATH,
             Op::ServicerList => ListServicers::PATH,
+            Op::StateGet => GetServiceState::PATH,
+            Op::StateTrans => TransServiceState::PATH,
+            Op::CustomerGet => BatchGetCustomers::PATH,
+            Op::UpgradeConfig => GetUpgradeServiceConfig::PATH,
+            Op::Upgrade => UpgradeService::PATH,
+            Op::CancelUpgrade => CancelUpgradeService::PATH,
+            Op::CorpStats => CorpStatistic::PATH,
+            Op::ServicerStats => ServicerStatistic::PATH,
+            Op::Qualification => GetCorpQualification::PATH,
         }
     }
 
+    /// The calls that are never retried once they may have reached the server.
     fn idempotent(self) -> bool {
-        self != Op::Add
+        !matches!(self, Op::Add | Op::StateTrans)
     }
 }
 
@@ -175,6 +209,15 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
     if matches!(op, Op::ServicerDel | Op::ServicerList) {
         assert!(servicers.add(&kfid, &zhangsan, &[]).await.unwrap().all_ok());
     }
+    let who = crate::customer_who_wrote(&em, &kfid).await;
+    crate::control(
+        &em,
+        "/__emulator/upgrade_service_config",
+        &serde_json::json!({"member_range": {"userid_list": ["zhangsan"]}}),
+    )
+    .await;
+    let yesterday = em.emulator().now() - 86_400;
+    let days = DayRange::new(yesterday - 86_400, yesterday);
     // GetToken cells need a cold client; the others a warm one.
     let client = if op == Op::GetToken {
         client(&em, TokenCache::default())
@@ -226,6 +269,18 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
                 .await
                 .map(drop),
             Op::ServicerList => client.servicer().list(&kfid).await.map(drop),
+            Op::StateGet => client.session().get(&kfid, &who).await.map(drop),
+            Op::StateTrans => client.session().to_bot(&kfid, &who).await.map(drop),
+            Op::CustomerGet => client.customer().get(&[who.clone()]).await.map(drop),
+            Op::UpgradeConfig => client.customer().upgrade_config().await.map(drop),
+            Op::Upgrade => {
+                let request = UpgradeService::to_member(&kfid, &who, "zhangsan", "专属顾问");
+                client.customer().upgrade(&request).await
+            }
+            Op::CancelUpgrade => client.customer().cancel_upgrade(&kfid, &who).await,
+            Op::CorpStats => client.stats().corp(&kfid, days).await.map(drop),
+            Op::ServicerStats => client.stats().servicer(&kfid, days, None).await.map(drop),
+            Op::Qualification => client.corp_qualification().await.map(drop),
         }
     };
     // No hang: 3 attempts × (timeout + backoff) plus a token fetch fit well inside this.
@@ -315,6 +370,26 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
         Op::Delete if result.is_ok() && accounts.iter().any(|a| a.open_kfid == kfid) => {
             anomalies.push("delete acknowledged but the account is still there".into());
         }
+        Op::StateTrans => {
+            let now = check
+                .session()
+                .get(&kfid, &who)
+                .await
+                .unwrap()
+                .service_state;
+            match &result {
+                Ok(()) if now != ServiceState::Bot => {
+                    anomalies.push(format!("trans acknowledged but the state is {now}"));
+                }
+                Err(Error::Api { .. }) if now != ServiceState::New => {
+                    anomalies.push(format!("a refused trans moved the session to {now}"));
+                }
+                Err(err) if !err.is_outcome_unknown() && !matches!(err, Error::Api { .. }) => {
+                    anomalies.push(format!("an ambiguous trans is not OutcomeUnknown: {err:?}"));
+                }
+                _ => {}
+            }
+        }
         Op::ServicerAdd | Op::ServicerDel if result.is_ok() => {
             let serving = check.servicer().list(&kfid).await.unwrap().iter().any(|s| {
                 s.target
@@ -351,13 +426,19 @@ async fn every_operation_under_every_fault() {
     let mut matrix: BTreeMap<(usize, Op), String> = BTreeMap::new();
     let mut anomalies = Vec::new();
     let (mut total_calls, mut total_faults) = (0u64, 0u64);
-    // Cells are independent (each has its own emulator): run a row's cells concurrently.
+    // Cells are independent (each has its own emulator): run a row's cells concurrently,
+    // a few at a time so a loaded 2-core machine keeps within the operations' timeouts.
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(5));
     for (row, (name, injected)) in faults.iter().enumerate() {
         let cells: Vec<_> = Op::ALL
             .iter()
             .map(|&op| {
                 let injected = injected.clone();
-                tokio::spawn(async move { (op, cell(op, &injected).await) })
+                let permits = permits.clone();
+                tokio::spawn(async move {
+                    let _permit = permits.acquire_owned().await.expect("never closed");
+                    (op, cell(op, &injected).await)
+                })
             })
             .collect();
         for task in cells {

@@ -12,6 +12,7 @@ mod media;
 mod redis;
 mod secrets;
 mod servicers;
+mod sessions;
 mod soak;
 mod tokens;
 
@@ -59,6 +60,43 @@ pub(crate) async fn avatar(client: &Client) -> String {
         .await
         .expect("upload")
         .media_id
+}
+
+/// POST to the emulator's control plane; panics unless it answers errcode 0.
+pub(crate) async fn control(
+    em: &Running,
+    path: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}{path}", em.base_url()))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["errcode"], 0, "{path}: {answer}");
+    answer
+}
+
+/// A customer who wrote to `open_kfid` (session in state 0); returns their id.
+pub(crate) async fn customer_who_wrote(em: &Running, open_kfid: &str) -> String {
+    let answer = control(
+        em,
+        "/__emulator/customers",
+        &serde_json::json!({"nickname": "客户"}),
+    )
+    .await;
+    let who = answer["external_userid"].as_str().unwrap().to_owned();
+    control(
+        em,
+        &format!("/__emulator/customers/{who}/send"),
+        &serde_json::json!({"open_kfid": open_kfid, "msgtype": "text", "text": {"content": "你好"}}),
+    )
+    .await;
+    who
 }
 
 /// How many calls the emulator saw on `path`.
