@@ -3,11 +3,14 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    account::AccountCommand, media::MediaCommand, sandbox::SandboxCommand, token::TokenCommand,
+    account::AccountCommand, customer::CustomerCommand, media::MediaCommand,
+    sandbox::SandboxCommand, servicer::ServicerCommand, session::SessionCommand,
+    stats::StatsCommand, token::TokenCommand,
 };
 use crate::options::Global;
 
-/// 微信客服 accounts from the terminal, with a built-in sandbox.
+/// 微信客服 from the terminal: accounts, servicers, sessions, customers and statistics,
+/// with a built-in sandbox.
 #[derive(Parser, Debug)]
 // The exit codes are appended to the help in `main`, from `error::exit`.
 #[command(name = "wecom-kf", version, about)]
@@ -24,6 +27,18 @@ pub enum Command {
     /// Create, list, update, delete and link kf accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// List, add and remove the servicers (接待人员) of an account.
+    #[command(subcommand)]
+    Servicer(ServicerCommand),
+    /// Read a session's state and move it: to the bot, the queue, a servicer, the end.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Customers' profiles.
+    #[command(subcommand)]
+    Customer(CustomerCommand),
+    /// Daily statistics of an account and its servicers.
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Upload temporary media (avatars, files).
     #[command(subcommand)]
     Media(MediaCommand),

@@ -75,6 +75,9 @@ pub enum CliError {
     Config(String),
     /// A library call failed.
     Client(Error),
+    /// A library call failed and was already reported on stderr (with a diagnosis):
+    /// only its exit code is left to give.
+    Reported(Box<Error>),
     /// Whoever read stdout went away (`| head`): stop quietly, as SIGPIPE would.
     BrokenPipe,
     /// Some items failed; each was already reported.
@@ -100,6 +103,7 @@ impl CliError {
             CliError::Partial { .. } => exit::PARTIAL,
             CliError::BrokenPipe => exit::BROKEN_PIPE,
             CliError::Client(err) => client_exit_code(err),
+            CliError::Reported(err) => client_exit_code(err),
         }
     }
 
@@ -110,7 +114,7 @@ impl CliError {
                 format!("error: {msg}")
             }
             CliError::Partial { failed } => format!("error: {failed} item(s) failed; see above"),
-            CliError::BrokenPipe => String::new(),
+            CliError::BrokenPipe | CliError::Reported(_) => String::new(),
             CliError::Client(err) => render_client_error(err),
         }
     }
@@ -118,7 +122,7 @@ impl CliError {
 
 fn client_exit_code(err: &Error) -> u8 {
     match err {
-        Error::Validation(_) | Error::Io { .. } => exit::VALIDATION,
+        Error::Validation(_) | Error::ForbiddenMove { .. } | Error::Io { .. } => exit::VALIDATION,
         Error::Api { .. } => exit::API,
         Error::Token(inner) => client_exit_code(inner),
         Error::OutcomeUnknown { .. } => exit::OUTCOME_UNKNOWN,

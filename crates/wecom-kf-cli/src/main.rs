@@ -43,6 +43,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Account(command) => {
             commands::account::run(command, &context::Context::new(&cli.global).await?).await
         }
+        Command::Servicer(command) => {
+            commands::servicer::run(command, &context::Context::new(&cli.global).await?).await
+        }
+        Command::Session(command) => {
+            commands::session::run(command, &context::Context::new(&cli.global).await?).await
+        }
+        Command::Customer(command) => {
+            commands::customer::run(command, &context::Context::new(&cli.global).await?).await
+        }
+        Command::Stats(command) => {
+            commands::stats::run(command, &context::Context::new(&cli.global).await?).await
+        }
         Command::Media(command) => {
             commands::media::run(command, &context::Context::new(&cli.global).await?).await
         }

@@ -269,6 +269,43 @@ impl Emulator {
         self.world().put_department(department_id, name)
     }
 
+    /// A WeChat user appears, as `POST /__emulator/customers` does; answers their
+    /// generated `external_userid`.
+    pub fn add_customer(&self, nickname: &str) -> Result<String, Rejection> {
+        self.world().put_customer(
+            None,
+            crate::store::CustomerRow {
+                nickname: nickname.to_owned(),
+                ..crate::store::CustomerRow::default()
+            },
+        )
+    }
+
+    /// A customer writes a text to an account, as `POST /__emulator/customers/{id}/send`
+    /// does; answers the msgid.
+    pub fn customer_says(
+        &self,
+        external_userid: &str,
+        open_kfid: &str,
+        text: &str,
+    ) -> Result<String, Rejection> {
+        let content =
+            crate::world::content("text", &serde_json::json!({ "text": { "content": text } }))?;
+        self.world()
+            .customer_sends(external_userid, open_kfid, content)
+    }
+
+    /// Route an account's new sessions to its serving servicers (`true`) or leave them
+    /// to the API (`false`), as `POST /__emulator/accounts/{open_kfid}/routing` does.
+    pub fn route_to_servicers(&self, open_kfid: &str, servicers: bool) -> Result<(), Rejection> {
+        let mode = if servicers {
+            crate::world::RoutingMode::Servicers
+        } else {
+            crate::world::RoutingMode::Api
+        };
+        self.world().set_routing(open_kfid, mode)
+    }
+
     pub(crate) fn list_cache(&self) -> MutexGuard<'_, ListCache> {
         lock(&self.list_cache)
     }

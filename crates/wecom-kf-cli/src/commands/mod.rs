@@ -1,6 +1,10 @@
 //! One module per command group.
 
 pub mod account;
+pub mod customer;
 pub mod media;
 pub mod sandbox;
+pub mod servicer;
+pub mod session;
+pub mod stats;
 pub mod token;

@@ -22,6 +22,66 @@ pub enum SandboxCommand {
     /// Empty the sandbox.
     #[command(after_help = "Example:\n  wecom-kf sandbox reset")]
     Reset,
+    /// Play the corp directory: add (or replace) a member who can become a servicer.
+    #[command(after_help = "Example:\n  wecom-kf sandbox member zhangsan --name 张三")]
+    Member {
+        /// The member's userid.
+        userid: String,
+        /// Their name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Their departments; repeat for several.
+        #[arg(long = "department", value_name = "ID")]
+        departments: Vec<u32>,
+        /// A member who has not activated WeCom (refused as a servicer: 95014).
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// Play a WeChat user: a new customer; prints their external_userid.
+    #[command(after_help = "Example:\n  wecom-kf sandbox customer --nickname 小明")]
+    Customer {
+        /// Their WeChat nickname.
+        #[arg(long, default_value = "客户")]
+        nickname: String,
+    },
+    /// Play a customer writing to an account: starts (or goes on with) a session.
+    #[command(
+        after_help = "Example:\n  wecom-kf sandbox say wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw 你好"
+    )]
+    Say {
+        /// The customer.
+        external_userid: String,
+        /// The account.
+        open_kfid: String,
+        /// What they write.
+        text: String,
+    },
+    /// Route an account's new sessions to its serving servicers (as a corp that lets
+    /// servicers take customers does), or leave them to the API (the default).
+    #[command(
+        after_help = "Example:\n  wecom-kf sandbox routing wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw servicers"
+    )]
+    Routing {
+        /// The account.
+        open_kfid: String,
+        /// Where new sessions go.
+        mode: RoutingMode,
+    },
+}
+
+/// `sandbox routing`'s modes.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum RoutingMode {
+    /// New sessions wait for the app (state 0).
+    Api,
+    /// New sessions go to a serving servicer (3), or the queue (2).
+    Servicers,
+}
+
+/// A refusal of the sandbox's emulator, as the CLI reports it.
+fn refused(rejection: &wecom_kf_emulator::Rejection) -> CliError {
+    let detail = rejection.detail.as_deref().unwrap_or_default();
+    CliError::Input(format!("errcode {}: {detail}", rejection.code))
 }
 
 pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliError> {
@@ -35,6 +95,47 @@ pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliErro
             Output::new(global.format).line(format!("sandbox emptied: {}", sandbox_db()?.display()))
         }
         SandboxCommand::Demo => demo(global).await,
+        SandboxCommand::Member {
+            userid,
+            name,
+            departments,
+            inactive,
+        } => {
+            let sandbox = start_sandbox().await?;
+            sandbox
+                .emulator()
+                .put_member(&userid, &name, &departments, !inactive)
+                .map_err(|r| refused(&r))?;
+            Output::new(global.format).line(format!("member {userid} is in the directory"))
+        }
+        SandboxCommand::Customer { nickname } => {
+            let sandbox = start_sandbox().await?;
+            let id = sandbox
+                .emulator()
+                .add_customer(&nickname)
+                .map_err(|r| refused(&r))?;
+            Output::new(global.format).line(id)
+        }
+        SandboxCommand::Say {
+            external_userid,
+            open_kfid,
+            text,
+        } => {
+            let sandbox = start_sandbox().await?;
+            let msgid = sandbox
+                .emulator()
+                .customer_says(&external_userid, &open_kfid, &text)
+                .map_err(|r| refused(&r))?;
+            Output::new(global.format).line(format!("sent: {msgid}"))
+        }
+        SandboxCommand::Routing { open_kfid, mode } => {
+            let sandbox = start_sandbox().await?;
+            sandbox
+                .emulator()
+                .route_to_servicers(&open_kfid, matches!(mode, RoutingMode::Servicers))
+                .map_err(|r| refused(&r))?;
+            Output::new(global.format).line(format!("{open_kfid}: new sessions go to {mode:?}"))
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod exit_codes;
 mod import;
 mod sandbox;
 mod secrets;
+mod sessions;
 mod token_cache;
 
 use std::path::{Path, PathBuf};
