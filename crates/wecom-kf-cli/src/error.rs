@@ -8,7 +8,8 @@ use wecom_kf::Error;
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
-    /// Some rows of an import, or some accounts of a delete, failed.
+    /// Some items failed: rows of an import, accounts of a delete, servicers of an add
+    /// or remove, unknown customer ids.
     pub const PARTIAL: u8 = 1;
     /// Bad usage (unknown flag, missing argument, refused confirmation).
     pub const USAGE: u8 = 2;
@@ -30,7 +31,7 @@ pub mod exit {
         (OK, "ok"),
         (
             PARTIAL,
-            "some rows of an import (or accounts of a delete) failed",
+            "some items failed (import rows, deletes, servicer items, unknown customers)",
         ),
         (USAGE, "usage error, or a refused confirmation"),
         (VALIDATION, "invalid input, caught before anything was sent"),
