@@ -271,7 +271,11 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
             Op::ServicerList => client.servicer().list(&kfid).await.map(drop),
             Op::StateGet => client.session().get(&kfid, &who).await.map(drop),
             Op::StateTrans => client.session().to_bot(&kfid, &who).await.map(drop),
-            Op::CustomerGet => client.customer().get(&[who.clone()]).await.map(drop),
+            Op::CustomerGet => client
+                .customer()
+                .get(std::slice::from_ref(&who))
+                .await
+                .map(drop),
             Op::UpgradeConfig => client.customer().upgrade_config().await.map(drop),
             Op::Upgrade => {
                 let request = UpgradeService::to_member(&kfid, &who, "zhangsan", "专属顾问");
