@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 
 use super::customers::Message;
 use super::{body, done};
+use crate::reply::Rejection;
 use crate::state::Emulator;
-use crate::world::content;
+use crate::world::{World, content};
 
 pub(super) fn routes() -> Router<Arc<Emulator>> {
     Router::new()
@@ -63,17 +64,25 @@ fn with_code(code: Option<String>) -> Value {
     code.map_or_else(|| json!({}), |code| json!({ "msg_code": code }))
 }
 
+/// Decode a session body and apply a servicer's move to it, under one world lock.
+fn on_session(
+    emulator: &Emulator,
+    bytes: &Bytes,
+    apply: impl FnOnce(&mut World<'_>, Session) -> Result<Value, Rejection>,
+) -> Response {
+    done(body::<Session>(bytes).and_then(|s| apply(&mut emulator.world(), s)))
+}
+
 async fn take(
     State(emulator): State<Arc<Emulator>>,
     Path(userid): Path<String>,
     bytes: Bytes,
 ) -> Response {
-    done(body::<Session>(&bytes).and_then(|s| {
-        emulator
-            .world()
+    on_session(&emulator, &bytes, |world, s| {
+        world
             .servicer_take(&userid, &s.open_kfid, &s.external_userid)
             .map(with_code)
-    }))
+    })
 }
 
 async fn transfer(
@@ -81,12 +90,11 @@ async fn transfer(
     Path(userid): Path<String>,
     bytes: Bytes,
 ) -> Response {
-    done(body::<Session>(&bytes).and_then(|s| {
-        emulator
-            .world()
+    on_session(&emulator, &bytes, |world, s| {
+        world
             .servicer_transfer(&userid, &s.open_kfid, &s.external_userid, &s.to)
             .map(|()| json!({}))
-    }))
+    })
 }
 
 async fn end(
@@ -94,12 +102,11 @@ async fn end(
     Path(userid): Path<String>,
     bytes: Bytes,
 ) -> Response {
-    done(body::<Session>(&bytes).and_then(|s| {
-        emulator
-            .world()
+    on_session(&emulator, &bytes, |world, s| {
+        world
             .servicer_end(&userid, &s.open_kfid, &s.external_userid)
             .map(with_code)
-    }))
+    })
 }
 
 async fn send(

@@ -7,6 +7,7 @@ use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::customer::{
     Customer, EnterSessionContext, UpgradeService, UpgradeServiceConfig,
 };
+use wecom_kf_types::kf::service_state::ServiceState;
 use wecom_kf_types::limits::SESSION_WINDOW_SECS;
 
 use super::World;
@@ -121,9 +122,7 @@ impl World<'_> {
         let in_session = self
             .store
             .session(open_kfid, external_userid)
-            .is_some_and(|s| {
-                s.state_at(self.now) != wecom_kf_types::kf::service_state::ServiceState::Ended
-            });
+            .is_some_and(|s| s.state_at(self.now) != ServiceState::Ended);
         let welcomed_lately = self
             .store
             .welcome_codes(open_kfid, external_userid)

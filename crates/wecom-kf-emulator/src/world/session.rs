@@ -53,6 +53,23 @@ enum ServicerMove {
     Reenter = 4,
 }
 
+/// 95014: not a servicer of the account (directly or through a department), or has
+/// not activated WeCom.
+fn not_a_servicer(userid: &str, open_kfid: &str) -> Rejection {
+    Rejection::with(
+        ErrCode::NOT_A_SERVICER,
+        format!("{userid:?} is not a servicer of {open_kfid} or has not activated WeCom"),
+    )
+}
+
+/// 95016 for a transfer to the servicer who already serves the session.
+fn already_serves(userid: &str) -> Rejection {
+    Rejection::with(
+        ErrCode::STATE_TRANSITION_NOT_ALLOWED,
+        format!("{userid:?} already serves this session"),
+    )
+}
+
 impl SessionRow {
     /// The state now: a session with no customer message for 48 hours has ended.
     pub(crate) fn state_at(&self, now: i64) -> ServiceState {
@@ -135,10 +152,7 @@ impl World<'_> {
     /// or through a department) who activated WeCom (95014), and serving (95019).
     pub(crate) fn check_can_serve(&self, open_kfid: &str, userid: &str) -> Result<(), Rejection> {
         if !self.serves(open_kfid, userid) {
-            return Err(Rejection::with(
-                ErrCode::NOT_A_SERVICER,
-                format!("{userid:?} is not a servicer of {open_kfid} or has not activated WeCom"),
-            ));
+            return Err(not_a_servicer(userid, open_kfid));
         }
         let status = self.store.serving_status(open_kfid, userid);
         if status.status != 0 {
@@ -254,10 +268,7 @@ impl World<'_> {
             let servicer = servicer.unwrap_or_default();
             if row.state == ServiceState::Human && row.servicer_userid.as_deref() == Some(servicer)
             {
-                return Err(Rejection::with(
-                    ErrCode::STATE_TRANSITION_NOT_ALLOWED,
-                    format!("{servicer:?} already serves this session"),
-                ));
+                return Err(already_serves(servicer));
             }
             self.check_can_serve(open_kfid, servicer)?;
         }
@@ -338,10 +349,17 @@ impl World<'_> {
 
     // ---- the servicers' side (the WeCom app) ----
 
-    /// A servicer acts in the app: they must be able to serve the account.
-    fn acting(&self, open_kfid: &str, userid: &str) -> Result<(), Rejection> {
+    /// A servicer acts in the app on a customer's session: the account, the servicer
+    /// (able to serve it) and the customer must exist.
+    fn acting(
+        &self,
+        open_kfid: &str,
+        userid: &str,
+        external_userid: &str,
+    ) -> Result<(), Rejection> {
         self.account(open_kfid)?;
-        self.check_can_serve(open_kfid, userid)
+        self.check_can_serve(open_kfid, userid)?;
+        self.known_customer(external_userid)
     }
 
     fn session_event(
@@ -373,8 +391,7 @@ impl World<'_> {
         open_kfid: &str,
         external_userid: &str,
     ) -> Result<Option<String>, Rejection> {
-        self.acting(open_kfid, userid)?;
-        self.known_customer(external_userid)?;
+        self.acting(open_kfid, userid, external_userid)?;
         let (row, from) = self.current(open_kfid, external_userid);
         let row = match (row, from) {
             (Some(row), ServiceState::Queued) => row,
@@ -440,14 +457,10 @@ impl World<'_> {
         external_userid: &str,
         to: &str,
     ) -> Result<(), Rejection> {
-        self.acting(open_kfid, userid)?;
-        self.known_customer(external_userid)?;
+        self.acting(open_kfid, userid, external_userid)?;
         let row = self.served_by(userid, open_kfid, external_userid)?;
         if to == userid {
-            return Err(Rejection::with(
-                ErrCode::STATE_TRANSITION_NOT_ALLOWED,
-                format!("{userid:?} already serves this session"),
-            ));
+            return Err(already_serves(userid));
         }
         self.check_can_serve(open_kfid, to)?;
         self.apply_move(row.clone(), ServiceState::Human, Some(to))?;
@@ -461,8 +474,7 @@ impl World<'_> {
         open_kfid: &str,
         external_userid: &str,
     ) -> Result<Option<String>, Rejection> {
-        self.acting(open_kfid, userid)?;
-        self.known_customer(external_userid)?;
+        self.acting(open_kfid, userid, external_userid)?;
         let row = self.served_by(userid, open_kfid, external_userid)?;
         let code = self.apply_move(row.clone(), ServiceState::Ended, None)?;
         self.session_event(ServicerMove::End, &row, Some(userid), None, code.as_deref())?;
@@ -478,8 +490,7 @@ impl World<'_> {
         external_userid: &str,
         content: Content,
     ) -> Result<String, Rejection> {
-        self.acting(open_kfid, userid)?;
-        self.known_customer(external_userid)?;
+        self.acting(open_kfid, userid, external_userid)?;
         let (row, state) = self.current(open_kfid, external_userid);
         let Some(mut row) =
             row.filter(|r| self.now - r.last_customer_msg_at <= SESSION_WINDOW_SECS)
@@ -502,14 +513,8 @@ impl World<'_> {
                 Some(userid),
                 None,
             )?;
-        } else if state != ServiceState::Human || row.servicer_userid.as_deref() != Some(userid) {
-            return Err(Rejection::with(
-                ErrCode::STATE_TRANSITION_NOT_ALLOWED,
-                format!(
-                    "{userid:?} does not serve this session (state {})",
-                    state.number()
-                ),
-            ));
+        } else {
+            self.served_by(userid, open_kfid, external_userid)?;
         }
         self.append_message(
             open_kfid,
@@ -532,10 +537,7 @@ impl World<'_> {
     ) -> Result<(), Rejection> {
         self.account(open_kfid)?;
         if !self.serves(open_kfid, userid) {
-            return Err(Rejection::with(
-                ErrCode::NOT_A_SERVICER,
-                format!("{userid:?} is not a servicer of {open_kfid} or has not activated WeCom"),
-            ));
+            return Err(not_a_servicer(userid, open_kfid));
         }
         if status > 1 || stop_type > 1 {
             return Err(Rejection::with(

@@ -49,8 +49,14 @@ impl CustomerApi {
     }
 
     async fn fetch(&self, ids: &[String], with_context: bool) -> Result<Customers, Error> {
-        let requests: Vec<BatchGetCustomers> = ids
-            .chunks(CUSTOMER_BATCH_MAX)
+        // No ids at all is one (invalid) request, so validation names the field.
+        let chunks: Vec<&[String]> = if ids.is_empty() {
+            vec![ids]
+        } else {
+            ids.chunks(CUSTOMER_BATCH_MAX).collect()
+        };
+        let requests: Vec<BatchGetCustomers> = chunks
+            .into_iter()
             .map(|chunk| {
                 let request = BatchGetCustomers::new(chunk.iter().cloned());
                 if with_context {
@@ -60,10 +66,7 @@ impl CustomerApi {
                 }
             })
             .collect();
-        if requests.is_empty() {
-            // No ids: validation names the field, as for any other bad input.
-            BatchGetCustomers::new(Vec::<String>::new()).validate()?;
-        }
+        // Every id is checked before the first call: nothing half-done.
         for request in &requests {
             request.validate()?;
         }
