@@ -66,3 +66,36 @@ pub const STATISTIC_SPAN_DAYS: i64 = 31;
 pub const STATISTIC_HISTORY_DAYS: i64 = 180;
 /// China Standard Time (UTC+8), in seconds: statistics days start at its midnight.
 pub const CHINA_UTC_OFFSET_SECS: i64 = 8 * 3600;
+/// `msgid` of `kf/send_msg` and `kf/send_msg_on_event`: at most 32 bytes of
+/// `[0-9a-zA-Z_-]` (an inbound msgid, 44 bytes, is refused with 40058).
+pub const MSGID_MAX_BYTES: usize = 32;
+/// `text.content` of a send: at most 2048 bytes (45002 beyond).
+pub const TEXT_MAX_BYTES: usize = 2048;
+/// `head_content` and `tail_content` of a menu message.
+pub const MENU_HEAD_TAIL_MAX_BYTES: usize = 1024;
+/// Items of a menu message (95008 beyond).
+pub const MENU_ITEMS_MAX: usize = 10;
+/// `url` of a link, or of a menu's `view` item.
+pub const URL_MAX_BYTES: usize = 2048;
+/// `sync_msg` cursor.
+pub const CURSOR_MAX_BYTES: usize = 64;
+/// `sync_msg` Token from a callback.
+pub const SYNC_TOKEN_MAX_BYTES: usize = 128;
+/// How long a callback's sync Token is valid.
+pub const SYNC_TOKEN_TTL_SECS: i64 = 600;
+/// Most messages in one `sync_msg` page (also the default).
+pub const SYNC_LIMIT_MAX: u32 = 1000;
+/// How far back `sync_msg` reads: 3 days.
+pub const SYNC_WINDOW_SECS: i64 = 3 * 24 * 3600;
+/// API sends allowed per customer message (95001 beyond).
+pub const SENDS_PER_CUSTOMER_MESSAGE: u32 = 5;
+/// A welcome code or an end code is valid for 20 seconds.
+pub const EVENT_CODE_SHORT_TTL_SECS: i64 = 20;
+/// A message sent through the API may be recalled for 2 minutes.
+pub const RECALL_WINDOW_SECS: i64 = 120;
+/// `title` of a link: longer is cut by the service.
+pub const LINK_TITLE_MAX_BYTES: usize = 128;
+/// `desc` of a link: longer is cut by the service.
+pub const LINK_DESC_MAX_BYTES: usize = 512;
+/// `title` of a miniprogram card: longer is cut by the service.
+pub const MINIPROGRAM_TITLE_MAX_BYTES: usize = 64;

@@ -5,10 +5,15 @@
 pub mod account;
 pub mod contact_way;
 pub mod customer;
+pub mod message;
 pub mod qualification;
+pub mod recall_msg;
+pub mod send_msg;
+pub mod send_msg_on_event;
 pub mod service_state;
 pub mod servicer;
 pub mod statistic;
+pub mod sync_msg;
 
 use crate::{ErrCode, validate, validate::Validated};
 
