@@ -50,6 +50,10 @@ pub(crate) const FAMILIES: &[&[Route]] = &[
     super::kf::customer::ROUTES,
     super::kf::statistic::ROUTES,
     super::kf::qualification::ROUTES,
+    super::kf::sync_msg::ROUTES,
+    super::kf::send_msg::ROUTES,
+    super::kf::send_msg_on_event::ROUTES,
+    super::kf::recall_msg::ROUTES,
 ];
 
 /// Every route, in family order.

@@ -21,7 +21,16 @@ pub(super) fn routes() -> Router<Arc<Emulator>> {
         .route("/__emulator/customers", post(create))
         .route("/__emulator/customers/{external_userid}/enter", post(enter))
         .route("/__emulator/customers/{external_userid}/send", post(send))
+        .route(
+            "/__emulator/customers/{external_userid}/recall",
+            post(recall),
+        )
+        .route(
+            "/__emulator/customers/{external_userid}/reject",
+            post(reject),
+        )
         .route("/__emulator/customers/{external_userid}/inbox", get(inbox))
+        .route("/__emulator/sync_token", post(sync_token))
 }
 
 #[derive(Deserialize, Default)]
@@ -104,6 +113,65 @@ async fn send(
     }))
 }
 
+#[derive(Deserialize, Default)]
+struct Recall {
+    #[serde(default)]
+    open_kfid: String,
+    #[serde(default)]
+    msgid: String,
+}
+
+async fn recall(
+    State(emulator): State<Arc<Emulator>>,
+    Path(external_userid): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    done(body::<Recall>(&bytes).and_then(|r| {
+        emulator
+            .world()
+            .customer_recalls(&external_userid, &r.open_kfid, &r.msgid)
+            .map(|()| json!({}))
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct Reject {
+    #[serde(default)]
+    open_kfid: String,
+    #[serde(default)]
+    reject: bool,
+}
+
+async fn reject(
+    State(emulator): State<Arc<Emulator>>,
+    Path(external_userid): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    done(body::<Reject>(&bytes).and_then(|r| {
+        emulator
+            .world()
+            .customer_rejects(&external_userid, &r.open_kfid, r.reject)
+            .map(|()| json!({}))
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct SyncTokenFor {
+    #[serde(default)]
+    open_kfid: String,
+}
+
+/// Added to the agreed plane: the `Token` a `kf_msg_or_event` callback would carry for
+/// the account, for a sync without a callback receiver.
+async fn sync_token(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
+    done(body::<SyncTokenFor>(&bytes).and_then(|r| {
+        emulator
+            .world()
+            .issue_sync_token(&r.open_kfid)
+            .map(|token| json!({ "token": token }))
+    }))
+}
+
 #[derive(Deserialize)]
 struct InboxQuery {
     #[serde(default)]
@@ -124,6 +192,7 @@ async fn inbox(
             .filter(|m| {
                 m.open_kfid == q.open_kfid
                     && m.external_userid == external_userid
+                    && m.delivered
                     && matches!(m.origin, Origin::App | Origin::Servicer)
             })
             .map(|m| {

@@ -25,6 +25,8 @@ pub(super) fn routes() -> Router<Arc<Emulator>> {
         .route("/__emulator/servicers/{userid}/transfer", post(transfer))
         .route("/__emulator/servicers/{userid}/end", post(end))
         .route("/__emulator/servicers/{userid}/send", post(send))
+        .route("/__emulator/servicers/{userid}/recall", post(recall))
+        .route("/__emulator/servicers/{userid}/reject", post(reject))
 }
 
 #[derive(Deserialize, Default)]
@@ -58,6 +60,10 @@ struct Session {
     external_userid: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    msgid: String,
+    #[serde(default)]
+    reject: bool,
 }
 
 fn with_code(code: Option<String>) -> Value {
@@ -121,4 +127,32 @@ async fn send(
             .servicer_send(&userid, &m.open_kfid, &m.external_userid, content)
             .map(|msgid| json!({ "msgid": msgid }))
     }))
+}
+
+/// Added to the agreed plane: a servicer recalls a message from the app
+/// (`servicer_recall_msg`).
+async fn recall(
+    State(emulator): State<Arc<Emulator>>,
+    Path(userid): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    on_session(&emulator, &bytes, |world, s| {
+        world
+            .servicer_recalls(&userid, &s.open_kfid, &s.msgid)
+            .map(|()| json!({}))
+    })
+}
+
+/// Added to the agreed plane: a servicer rejects a customer's messages, or stops
+/// (`reject_customer_msg_switch_change`).
+async fn reject(
+    State(emulator): State<Arc<Emulator>>,
+    Path(userid): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    on_session(&emulator, &bytes, |world, s| {
+        world
+            .servicer_reject_switch(&userid, &s.open_kfid, &s.external_userid, s.reject)
+            .map(|()| json!({}))
+    })
 }

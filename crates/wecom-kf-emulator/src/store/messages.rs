@@ -1,6 +1,9 @@
 //! Table `messages`: what `kf/sync_msg` returns, in order: customers' messages (origin
-//! 3), events (4) and servicers' messages from the WeCom app (5); plus what the
-//! customer saw (the inbox), which sync_msg never returns.
+//! 3), events (4) and servicers' messages from the WeCom app (5); plus what the app
+//! sent (the customer's inbox), which sync_msg never returns. Table `sync_tokens`: the
+//! Tokens callbacks carry for `kf/sync_msg`.
+
+use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 use wecom_kf_types::ErrCode;
@@ -10,7 +13,7 @@ use super::{Store, exec};
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
-    msgid           TEXT NOT NULL UNIQUE,
+    msgid           TEXT NOT NULL,
     open_kfid       TEXT NOT NULL,
     external_userid TEXT NOT NULL,
     session_id      INTEGER,
@@ -19,8 +22,40 @@ CREATE TABLE IF NOT EXISTS messages (
     msgtype         TEXT NOT NULL,
     content         TEXT NOT NULL,
     send_time       INTEGER NOT NULL,
-    recalled        INTEGER NOT NULL DEFAULT 0
+    recalled        INTEGER NOT NULL DEFAULT 0,
+    delivered       INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (open_kfid, msgid)
+);
+CREATE TABLE IF NOT EXISTS sync_tokens (
+    token           TEXT PRIMARY KEY,
+    open_kfid       TEXT NOT NULL,
+    issued_at       INTEGER NOT NULL
 );";
+
+/// Stores of the first message version had a msgid unique across accounts and no
+/// `delivered`: rebuild such a table, keeping every row.
+const MIGRATE_V1: &str = "
+ALTER TABLE messages RENAME TO messages_v1;
+CREATE TABLE messages (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    msgid           TEXT NOT NULL,
+    open_kfid       TEXT NOT NULL,
+    external_userid TEXT NOT NULL,
+    session_id      INTEGER,
+    origin          INTEGER NOT NULL,
+    servicer_userid TEXT,
+    msgtype         TEXT NOT NULL,
+    content         TEXT NOT NULL,
+    send_time       INTEGER NOT NULL,
+    recalled        INTEGER NOT NULL DEFAULT 0,
+    delivered       INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (open_kfid, msgid)
+);
+INSERT INTO messages (seq, msgid, open_kfid, external_userid, session_id, origin, \
+    servicer_userid, msgtype, content, send_time, recalled) \
+    SELECT seq, msgid, open_kfid, external_userid, session_id, origin, servicer_userid, \
+    msgtype, content, send_time, recalled FROM messages_v1;
+DROP TABLE messages_v1;";
 
 /// Who a message is from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,18 +107,34 @@ pub struct MessageRow {
     pub send_time: i64,
     /// Whether it was recalled.
     pub recalled: bool,
+    /// Whether it reached the customer: false for an app's send the customer refused
+    /// (`msg_send_fail` fail_type 10 follows it).
+    pub delivered: bool,
 }
 
-/// The mirror, in order.
+/// The mirror, in order, with each account's positions and msgids.
 #[derive(Default)]
-pub(super) struct Messages(Vec<MessageRow>);
+pub(super) struct Messages {
+    rows: Vec<MessageRow>,
+    by_account: HashMap<String, Vec<usize>>,
+    by_msgid: HashMap<(String, String), usize>,
+    sync_tokens: HashMap<String, (String, i64)>,
+}
 
 impl Messages {
     pub(super) fn load(db: &Connection) -> rusqlite::Result<Messages> {
+        let v1 = db
+            .prepare("SELECT delivered FROM messages LIMIT 0")
+            .is_err()
+            && db.prepare("SELECT seq FROM messages LIMIT 0").is_ok();
+        if v1 {
+            db.execute_batch(&format!("BEGIN; {MIGRATE_V1} COMMIT;"))?;
+        }
         db.execute_batch(SCHEMA)?;
+        let mut messages = Messages::default();
         let mut stmt = db.prepare(
             "SELECT seq, msgid, open_kfid, external_userid, session_id, origin, servicer_userid, \
-             msgtype, content, send_time, recalled FROM messages ORDER BY seq",
+             msgtype, content, send_time, recalled, delivered FROM messages ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(MessageRow {
@@ -98,20 +149,107 @@ impl Messages {
                 content: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
                 send_time: r.get(9)?,
                 recalled: r.get(10)?,
+                delivered: r.get(11)?,
             })
         })?;
-        rows.collect::<rusqlite::Result<_>>().map(Messages)
+        for row in rows {
+            messages.remember(row?);
+        }
+        let mut stmt = db.prepare("SELECT token, open_kfid, issued_at FROM sync_tokens")?;
+        let tokens = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+        messages.sync_tokens = tokens.collect::<rusqlite::Result<_>>()?;
+        Ok(messages)
+    }
+
+    fn remember(&mut self, row: MessageRow) {
+        let at = self.rows.len();
+        self.by_account
+            .entry(row.open_kfid.clone())
+            .or_default()
+            .push(at);
+        self.by_msgid
+            .insert((row.open_kfid.clone(), row.msgid.clone()), at);
+        self.rows.push(row);
     }
 
     pub(super) fn clear(&mut self) {
-        self.0.clear();
+        *self = Messages::default();
     }
 }
 
 impl Store {
     /// Every message and event, oldest first.
     pub fn messages(&self) -> &[MessageRow] {
-        &self.messages.0
+        &self.messages.rows
+    }
+
+    /// An account's messages after `seq` (exclusive), oldest first.
+    pub fn account_messages_after<'a>(
+        &'a self,
+        open_kfid: &str,
+        seq: i64,
+    ) -> impl Iterator<Item = &'a MessageRow> + 'a {
+        let rows = &self.messages.rows;
+        let positions = self
+            .messages
+            .by_account
+            .get(open_kfid)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let start = positions.partition_point(|&at| rows[at].seq <= seq);
+        positions[start..].iter().map(move |&at| &rows[at])
+    }
+
+    /// The message of an account with this msgid.
+    pub fn message(&self, open_kfid: &str, msgid: &str) -> Option<&MessageRow> {
+        self.messages
+            .by_msgid
+            .get(&(open_kfid.to_owned(), msgid.to_owned()))
+            .map(|&at| &self.messages.rows[at])
+    }
+
+    /// Mark a message recalled.
+    pub fn recall_message(&mut self, open_kfid: &str, msgid: &str) -> Result<(), ErrCode> {
+        let Some(&at) = self
+            .messages
+            .by_msgid
+            .get(&(open_kfid.to_owned(), msgid.to_owned()))
+        else {
+            return Ok(());
+        };
+        exec(
+            &self.db,
+            "UPDATE messages SET recalled = 1 WHERE seq = ?1",
+            params![self.messages.rows[at].seq],
+        )?;
+        self.messages.rows[at].recalled = true;
+        Ok(())
+    }
+
+    /// Record a sync Token issued for an account.
+    pub fn insert_sync_token(
+        &mut self,
+        token: &str,
+        open_kfid: &str,
+        now: i64,
+    ) -> Result<(), ErrCode> {
+        exec(
+            &self.db,
+            "INSERT INTO sync_tokens (token, open_kfid, issued_at) VALUES (?1, ?2, ?3)",
+            params![token, open_kfid, now],
+        )?;
+        self.messages
+            .sync_tokens
+            .insert(token.to_owned(), (open_kfid.to_owned(), now));
+        Ok(())
+    }
+
+    /// The account a sync Token was issued for, and when.
+    pub fn sync_token(&self, token: &str) -> Option<(&str, i64)> {
+        self.messages
+            .sync_tokens
+            .get(token)
+            .map(|(kfid, at)| (kfid.as_str(), *at))
     }
 
     /// Append a message (the `seq` given is ignored); answers its seq.
@@ -119,8 +257,8 @@ impl Store {
         exec(
             &self.db,
             "INSERT INTO messages (msgid, open_kfid, external_userid, session_id, origin, \
-             servicer_userid, msgtype, content, send_time, recalled) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             servicer_userid, msgtype, content, send_time, recalled, delivered) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 row.msgid,
                 row.open_kfid,
@@ -131,12 +269,13 @@ impl Store {
                 row.msgtype,
                 row.content.to_string(),
                 row.send_time,
-                row.recalled
+                row.recalled,
+                row.delivered
             ],
         )?;
         row.seq = self.db.last_insert_rowid();
         let seq = row.seq;
-        self.messages.0.push(row);
+        self.messages.remember(row);
         Ok(seq)
     }
 }

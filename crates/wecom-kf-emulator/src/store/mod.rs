@@ -26,7 +26,7 @@ pub use directory::MemberRow;
 pub use media::NewMedia;
 pub use messages::{MessageRow, Origin};
 pub use servicers::ServingStatus;
-pub use sessions::{CodeKind, MsgCodeRow, SessionRow};
+pub use sessions::{MsgCodeRow, SessionRow};
 pub use tokens::TokenRow;
 
 /// An app of the corp: one secret, one agent id.
@@ -94,7 +94,7 @@ impl Store {
                  DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
                  DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
                  DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; \
-                 DELETE FROM messages; DELETE FROM settings;",
+                 DELETE FROM messages; DELETE FROM sync_tokens; DELETE FROM settings;",
             )
             .map_err(|e| busy(&e))?;
         self.accounts.clear();

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, params};
 use wecom_kf_types::ErrCode;
+use wecom_kf_types::kf::send_msg_on_event::EventScenario;
 use wecom_kf_types::kf::service_state::ServiceState;
 
 use super::{Store, exec};
@@ -60,32 +61,24 @@ pub struct SessionRow {
     pub ended_at: Option<i64>,
 }
 
-/// What a `msg_code` or `welcome_code` is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeKind {
-    /// From `enter_session`: a welcome, within 20 s.
-    Welcome,
-    /// From the first move to the queue or a servicer: a reply, within 48 h.
-    Reply,
-    /// From an end: a goodbye, within 20 s.
-    End,
+/// How a code's scenario is stored.
+fn scenario_name(scenario: EventScenario) -> &'static str {
+    match scenario {
+        EventScenario::Welcome => "welcome",
+        EventScenario::Queued => "queued",
+        EventScenario::End => "end",
+        // "taken" and any later scenario: a reply code.
+        _ => "taken",
+    }
 }
 
-impl CodeKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            CodeKind::Welcome => "welcome",
-            CodeKind::Reply => "reply",
-            CodeKind::End => "end",
-        }
-    }
-
-    fn parse(s: &str) -> CodeKind {
-        match s {
-            "welcome" => CodeKind::Welcome,
-            "reply" => CodeKind::Reply,
-            _ => CodeKind::End,
-        }
+fn parse_scenario(s: &str) -> EventScenario {
+    match s {
+        "welcome" => EventScenario::Welcome,
+        "queued" => EventScenario::Queued,
+        "end" => EventScenario::End,
+        // "reply", the first store's name for both reply codes, counts as "taken".
+        _ => EventScenario::Taken,
     }
 }
 
@@ -98,8 +91,8 @@ pub struct MsgCodeRow {
     pub external_userid: String,
     /// The session it belongs to (none for a welcome before the first message).
     pub session_id: Option<i64>,
-    /// What it is for.
-    pub kind: CodeKind,
+    /// Which event issued it: what it may send, and for how long.
+    pub kind: EventScenario,
     /// When it was issued.
     pub issued_at: i64,
     /// Whether a message was sent with it.
@@ -154,7 +147,7 @@ impl Sessions {
                     open_kfid: r.get(1)?,
                     external_userid: r.get(2)?,
                     session_id: r.get(3)?,
-                    kind: CodeKind::parse(&r.get::<_, String>(4)?),
+                    kind: parse_scenario(&r.get::<_, String>(4)?),
                     issued_at: r.get(5)?,
                     used: r.get(6)?,
                 },
@@ -251,7 +244,7 @@ impl Store {
                 row.open_kfid,
                 row.external_userid,
                 row.session_id,
-                row.kind.as_str(),
+                scenario_name(row.kind),
                 row.issued_at,
                 row.used
             ],
@@ -270,10 +263,28 @@ impl Store {
             .codes
             .values()
             .filter(move |c| {
-                c.kind == CodeKind::Welcome
+                c.kind == EventScenario::Welcome
                     && c.open_kfid == open_kfid
                     && c.external_userid == external_userid
             })
             .map(|c| c.issued_at)
+    }
+
+    /// A code, if it was issued.
+    pub fn msg_code(&self, code: &str) -> Option<&MsgCodeRow> {
+        self.sessions.codes.get(code)
+    }
+
+    /// Spend a code.
+    pub fn use_msg_code(&mut self, code: &str) -> Result<(), ErrCode> {
+        exec(
+            &self.db,
+            "UPDATE msg_codes SET used = 1 WHERE code = ?1",
+            params![code],
+        )?;
+        if let Some(row) = self.sessions.codes.get_mut(code) {
+            row.used = true;
+        }
+        Ok(())
     }
 }

@@ -2,7 +2,6 @@
 
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::account::{Account, validate_name};
-use wecom_kf_types::limits::MEDIA_TTL_SECS;
 use wecom_kf_types::media::MediaType;
 
 use super::World;
@@ -79,23 +78,7 @@ impl World<'_> {
 
     /// An avatar must be an image uploaded in the last 3 days (40007 otherwise).
     fn check_avatar(&self, media_id: &str) -> Result<(), Rejection> {
-        let media = self
-            .store
-            .media(media_id)
-            .ok_or_else(|| Rejection::with(ErrCode::INVALID_MEDIA_ID, "unknown media_id"))?;
-        if self.now - media.created_at >= i64::try_from(MEDIA_TTL_SECS).unwrap_or(i64::MAX) {
-            return Err(Rejection::with(
-                ErrCode::INVALID_MEDIA_ID,
-                "media_id expired (temporary media lasts 3 days)",
-            ));
-        }
-        if media.media_type != MediaType::Image {
-            return Err(Rejection::with(
-                ErrCode::INVALID_MEDIA_ID,
-                format!("media_id is a {}, not an image", media.media_type),
-            ));
-        }
-        Ok(())
+        self.check_media("media_id", media_id, MediaType::Image)
     }
 
     /// Insert an account under the cap (95005 / 95027 past it).

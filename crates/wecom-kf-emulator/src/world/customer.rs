@@ -7,6 +7,7 @@ use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::customer::{
     Customer, EnterSessionContext, UpgradeService, UpgradeServiceConfig,
 };
+use wecom_kf_types::kf::send_msg_on_event::EventScenario;
 use wecom_kf_types::kf::service_state::ServiceState;
 use wecom_kf_types::limits::SESSION_WINDOW_SECS;
 
@@ -15,7 +16,7 @@ use super::message::Content;
 use crate::ids;
 use crate::reply::Rejection;
 use crate::state::Caller;
-use crate::store::{CodeKind, CustomerRow, EnterRow, Origin, UpgradeRow};
+use crate::store::{CustomerRow, EnterRow, Origin, UpgradeRow};
 
 /// The message types a customer can send (docs/kf-api.md §4.5).
 pub(crate) const CUSTOMER_MSGTYPES: &[&str] = &[
@@ -30,6 +31,11 @@ pub(crate) const CUSTOMER_MSGTYPES: &[&str] = &[
     "miniprogram",
     "channels_shop_product",
     "channels_shop_order",
+    "merged_msg",
+    "channels",
+    "meeting",
+    "schedule",
+    "note",
 ];
 
 const UPGRADE_CONFIG_KEY: &str = "upgrade_service_config";
@@ -130,7 +136,7 @@ impl World<'_> {
         let welcome = if in_session || welcomed_lately {
             None
         } else {
-            Some(self.issue_code(open_kfid, external_userid, None, CodeKind::Welcome)?)
+            Some(self.issue_code(open_kfid, external_userid, None, EventScenario::Welcome)?)
         };
         let mut event =
             json!({"event_type": "enter_session", "scene": scene, "scene_param": scene_param});

@@ -1,5 +1,7 @@
 //! Temporary media: checked for size and format, kept 3 days (docs/kf-api.md §2).
 
+use wecom_kf_types::ErrCode;
+use wecom_kf_types::limits::MEDIA_TTL_SECS;
 use wecom_kf_types::media::{Format, MediaType};
 
 use super::World;
@@ -34,5 +36,33 @@ impl World<'_> {
             created_at: self.now,
         })?;
         Ok((media_id, self.now))
+    }
+
+    /// A media id of this kind, uploaded in the last 3 days (40007 otherwise).
+    pub(crate) fn check_media(
+        &self,
+        field: &str,
+        media_id: &str,
+        kind: MediaType,
+    ) -> Result<(), Rejection> {
+        let media = self.store.media(media_id).ok_or_else(|| {
+            Rejection::with(
+                ErrCode::INVALID_MEDIA_ID,
+                format!("{field}: unknown media_id"),
+            )
+        })?;
+        if self.now - media.created_at >= i64::try_from(MEDIA_TTL_SECS).unwrap_or(i64::MAX) {
+            return Err(Rejection::with(
+                ErrCode::INVALID_MEDIA_ID,
+                format!("{field}: media_id expired (temporary media lasts 3 days)"),
+            ));
+        }
+        if media.media_type != kind {
+            return Err(Rejection::with(
+                ErrCode::INVALID_MEDIA_ID,
+                format!("{field}: media_id is a {}, not a {kind}", media.media_type),
+            ));
+        }
+        Ok(())
     }
 }

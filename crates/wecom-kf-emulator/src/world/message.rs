@@ -1,12 +1,26 @@
-//! The message log that `kf/sync_msg` reads: customers' and servicers' messages, and
-//! events (docs/kf-api.md §4.5–4.6). Every rule that makes something visible appends
-//! it here, in the same lock as its state change.
+//! Messages (docs/kf-api.md §4.5–4.9, §8): the log `kf/sync_msg` reads, the rules of
+//! `kf/send_msg` and `kf/send_msg_on_event`, recalls, and the customer's and
+//! servicers' acts on messages. Every rule that makes something visible appends it to
+//! the log in the same lock as its state change.
 
 use serde_json::{Value, json};
+use wecom_kf_types::ErrCode;
+use wecom_kf_types::kf::message::{self, Content as Wire, Message};
+use wecom_kf_types::kf::send_msg::{DUPLICATE_MSGID, SendMsg, validate_outbound};
+use wecom_kf_types::kf::send_msg_on_event::{EventScenario, SendMsgOnEvent};
+use wecom_kf_types::kf::service_state::ServiceState;
+use wecom_kf_types::kf::sync_msg::{SyncMsg, SyncMsgResponse};
+use wecom_kf_types::limits::{
+    LINK_DESC_MAX_BYTES, LINK_TITLE_MAX_BYTES, MINIPROGRAM_TITLE_MAX_BYTES, RECALL_WINDOW_SECS,
+    SENDS_PER_CUSTOMER_MESSAGE, SESSION_WINDOW_SECS, SYNC_LIMIT_MAX, SYNC_TOKEN_TTL_SECS,
+    SYNC_WINDOW_SECS,
+};
+use wecom_kf_types::media::MediaType;
 
 use super::World;
 use crate::ids;
 use crate::reply::Rejection;
+use crate::state::Caller;
 use crate::store::{MessageRow, Origin};
 
 /// What a message says: its `msgtype` and the object under that key.
@@ -14,6 +28,81 @@ use crate::store::{MessageRow, Origin};
 pub(crate) struct Content {
     pub msgtype: String,
     pub body: Value,
+}
+
+/// `fail_type` of `msg_send_fail` when the customer refuses the account's messages.
+const FAIL_USER_REJECTS: u32 = 10;
+
+fn invalid_msgtoken(why: &str) -> Rejection {
+    Rejection::with(ErrCode::INVALID_MSGTOKEN, why)
+}
+
+/// The cursor after `seq`: opaque to the caller, with a check so a cursor that was
+/// edited or comes from elsewhere is refused rather than read as another position.
+pub(crate) fn cursor_of(seq: i64) -> String {
+    format!("{seq:x}g{:04x}", check_of(seq))
+}
+
+fn check_of(seq: i64) -> u64 {
+    (seq.unsigned_abs().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) & 0xffff
+}
+
+fn seq_of(cursor: &str) -> Result<i64, Rejection> {
+    let bad = || {
+        Rejection::with(
+            ErrCode::INVALID_PARAMETER,
+            "invalid cursor: pass the next_cursor of an earlier sync_msg unchanged",
+        )
+    };
+    let (seq, check) = cursor.split_once('g').ok_or_else(bad)?;
+    let seq = i64::from_str_radix(seq, 16).map_err(|_| bad())?;
+    let check = u64::from_str_radix(check, 16).map_err(|_| bad())?;
+    if check == check_of(seq) {
+        Ok(seq)
+    } else {
+        Err(bad())
+    }
+}
+
+/// Cut `s` to at most `max` bytes, on a character boundary: what the service does to
+/// a long link title or description.
+fn cut(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
+/// The row as `sync_msg` shows it.
+fn to_wire(row: &MessageRow) -> Message {
+    let origin = match row.origin {
+        Origin::Customer => message::Origin::Customer,
+        Origin::Event => message::Origin::Event,
+        Origin::Servicer => message::Origin::Servicer,
+        Origin::App => message::Origin::Other(0),
+    };
+    let mut m = Message::new(
+        row.msgid.clone(),
+        row.send_time,
+        origin,
+        Wire::from_wire(&row.msgtype, row.content.clone()),
+    );
+    // Events carry the ids inside `event` only.
+    if row.origin != Origin::Event {
+        m.open_kfid = Some(row.open_kfid.clone());
+        m.external_userid = Some(row.external_userid.clone());
+    }
+    if row.origin == Origin::Servicer {
+        m.servicer_userid.clone_from(&row.servicer_userid);
+    }
+    m
+}
+
+fn reject_key(open_kfid: &str, external_userid: &str) -> String {
+    format!("reject:{open_kfid}:{external_userid}")
 }
 
 impl World<'_> {
@@ -28,9 +117,34 @@ impl World<'_> {
         content: Content,
     ) -> Result<String, Rejection> {
         let msgid = ids::msgid();
+        self.insert_message(
+            open_kfid,
+            external_userid,
+            session_id,
+            origin,
+            servicer_userid,
+            msgid.clone(),
+            content,
+            true,
+        )?;
+        Ok(msgid)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_message(
+        &mut self,
+        open_kfid: &str,
+        external_userid: &str,
+        session_id: Option<i64>,
+        origin: Origin,
+        servicer_userid: Option<&str>,
+        msgid: String,
+        content: Content,
+        delivered: bool,
+    ) -> Result<(), Rejection> {
         self.store.insert_message(MessageRow {
             seq: 0,
-            msgid: msgid.clone(),
+            msgid,
             open_kfid: open_kfid.to_owned(),
             external_userid: external_userid.to_owned(),
             session_id,
@@ -40,8 +154,9 @@ impl World<'_> {
             content: content.body,
             send_time: self.now,
             recalled: false,
+            delivered,
         })?;
-        Ok(msgid)
+        Ok(())
     }
 
     /// Append an event (origin 4): `event` is the object under `"event"`, with its
@@ -68,5 +183,402 @@ impl World<'_> {
                 body: event,
             },
         )
+    }
+
+    // ---- kf/sync_msg ----
+
+    /// A sync Token for the account, as a `kf_msg_or_event` callback carries.
+    pub(crate) fn issue_sync_token(&mut self, open_kfid: &str) -> Result<String, Rejection> {
+        self.account(open_kfid)?;
+        let token = format!("ENC{}", ids::msgid());
+        self.store.insert_sync_token(&token, open_kfid, self.now)?;
+        Ok(token)
+    }
+
+    /// `kf/sync_msg`: the account's log after the cursor, within the last 3 days.
+    ///
+    /// A page covers up to `limit` entries of the log, the app's own sends included,
+    /// and returns them without those sends: a page may be empty while `has_more` is
+    /// 1, as the service's are.
+    pub(crate) fn sync_msg(
+        &self,
+        caller: &Caller,
+        request: &SyncMsg,
+    ) -> Result<SyncMsgResponse, Rejection> {
+        let open_kfid = &request.open_kfid;
+        self.managed_account(open_kfid, caller)?;
+        if let Some(token) = request.token.as_deref().filter(|t| !t.is_empty()) {
+            match self.store.sync_token(token) {
+                None => return Err(invalid_msgtoken("the token was not issued by a callback")),
+                Some((kfid, _)) if kfid != open_kfid => {
+                    return Err(invalid_msgtoken(
+                        "the token was issued for another kf account",
+                    ));
+                }
+                Some((_, at)) if self.now - at > SYNC_TOKEN_TTL_SECS => {
+                    return Err(invalid_msgtoken(
+                        "the token expired: a callback's token is valid 10 minutes",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let after = match request.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(cursor) => seq_of(cursor)?,
+            None => 0,
+        };
+        let limit = request.limit.unwrap_or(SYNC_LIMIT_MAX) as usize;
+        let since = self.now - SYNC_WINDOW_SECS;
+        let mut window = self
+            .store
+            .account_messages_after(open_kfid, after)
+            .filter(|m| m.send_time >= since);
+        let mut last = after;
+        let mut page = Vec::new();
+        for row in window.by_ref().take(limit) {
+            last = row.seq;
+            if row.origin != Origin::App {
+                page.push(to_wire(row));
+            }
+        }
+        let has_more = window.next().is_some();
+        Ok(SyncMsgResponse::new(cursor_of(last), has_more, page))
+    }
+
+    // ---- sending ----
+
+    /// The msgid of a send: the caller's, unless the account used it already (40058,
+    /// see `DUPLICATE_MSGID`), or a new one.
+    fn fresh_msgid(&self, open_kfid: &str, msgid: Option<String>) -> Result<String, Rejection> {
+        match msgid {
+            Some(id) if self.store.message(open_kfid, &id).is_some() => Err(Rejection::with(
+                DUPLICATE_MSGID,
+                format!("msgid duplicated: {id:?} was already sent by this kf account"),
+            )),
+            Some(id) => Ok(id),
+            None => Ok(ids::msgid()),
+        }
+    }
+
+    /// The media a message to send names must be uploaded, of the right kind (40007).
+    fn check_outbound_media(&self, content: &Wire) -> Result<(), Rejection> {
+        match content {
+            Wire::Image(m) => self.check_media("image.media_id", &m.media_id, MediaType::Image),
+            Wire::Voice(m) => self.check_media("voice.media_id", &m.media_id, MediaType::Voice),
+            Wire::Video(m) => self.check_media("video.media_id", &m.media_id, MediaType::Video),
+            Wire::File(m) => self.check_media("file.media_id", &m.media_id, MediaType::File),
+            Wire::Link(l) => self.check_media(
+                "link.thumb_media_id",
+                l.thumb_media_id.as_deref().unwrap_or_default(),
+                MediaType::Image,
+            ),
+            Wire::Miniprogram(card) => self.check_media(
+                "miniprogram.thumb_media_id",
+                &card.thumb_media_id,
+                MediaType::Image,
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Hand an app's message to the customer: into the inbox, unless they refuse the
+    /// account's messages; then it is kept undelivered and `msg_send_fail` (10) follows.
+    fn deliver(
+        &mut self,
+        open_kfid: &str,
+        external_userid: &str,
+        session_id: Option<i64>,
+        msgid: &str,
+        mut content: Wire,
+    ) -> Result<(), Rejection> {
+        // The service cuts these rather than refusing them.
+        match &mut content {
+            Wire::Link(link) => {
+                cut(&mut link.title, LINK_TITLE_MAX_BYTES);
+                cut(&mut link.desc, LINK_DESC_MAX_BYTES);
+            }
+            Wire::Miniprogram(card) => cut(&mut card.title, MINIPROGRAM_TITLE_MAX_BYTES),
+            _ => {}
+        }
+        let rejected: bool = self.store.setting(&reject_key(open_kfid, external_userid));
+        self.insert_message(
+            open_kfid,
+            external_userid,
+            session_id,
+            Origin::App,
+            None,
+            msgid.to_owned(),
+            Content {
+                msgtype: content.msgtype().to_owned(),
+                body: content.payload(),
+            },
+            !rejected,
+        )?;
+        if rejected {
+            self.append_event(
+                open_kfid,
+                external_userid,
+                session_id,
+                json!({"event_type": "msg_send_fail", "fail_msgid": msgid, "fail_type": FAIL_USER_REJECTS}),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `kf/send_msg`: in states 0 and 1 only (95018), within 48 h of the customer's
+    /// last message (95002), at most 5 sends per customer message (95001); a send in
+    /// state 0 moves the session to 1. Answers the msgid.
+    pub(crate) fn send_msg(
+        &mut self,
+        caller: &Caller,
+        request: SendMsg,
+    ) -> Result<String, Rejection> {
+        let (open_kfid, customer) = (request.open_kfid.as_str(), request.touser.as_str());
+        self.managed_account(open_kfid, caller)?;
+        self.known_customer(customer)?;
+        // First, so that the retry of a send that went through is told so.
+        let msgid = self.fresh_msgid(open_kfid, request.msgid)?;
+        self.check_outbound_media(&request.content)?;
+        let (row, state) = self.current(open_kfid, customer);
+        let Some(mut row) = row else {
+            return Err(Rejection::with(
+                ErrCode::SEND_SESSION_STATUS_INVALID,
+                "the customer has never written to this kf account (state 4)",
+            ));
+        };
+        if self.now - row.last_customer_msg_at > SESSION_WINDOW_SECS {
+            return Err(Rejection::with(
+                ErrCode::SEND_TIME_OUT_OF_LIMIT,
+                format!(
+                    "the customer last wrote {} hours ago; the API may answer within 48 hours",
+                    (self.now - row.last_customer_msg_at) / 3600
+                ),
+            ));
+        }
+        if !state.api_may_send() {
+            return Err(Rejection::with(
+                ErrCode::SEND_SESSION_STATUS_INVALID,
+                format!("the session is in state {state}; the API may send in states 0 and 1 only"),
+            ));
+        }
+        self.check_customer_cap(customer)?;
+        if row.sends_since_customer >= SENDS_PER_CUSTOMER_MESSAGE {
+            return Err(Rejection::with(
+                ErrCode::SEND_COUNT_OUT_OF_LIMIT,
+                "5 messages were already sent since the customer's last message",
+            ));
+        }
+        row.sends_since_customer += 1;
+        if state == ServiceState::New {
+            row.state = ServiceState::Bot;
+        }
+        let session = row.id;
+        self.store.update_session(row)?;
+        self.deliver(open_kfid, customer, Some(session), &msgid, request.content)?;
+        Ok(msgid)
+    }
+
+    /// `kf/send_msg_on_event`: the one message a code allows, within its time (20 s
+    /// for welcome and end codes, 48 h for reply codes) and, but for a welcome, while
+    /// the session is still in the state that issued it; 95007 otherwise.
+    pub(crate) fn send_msg_on_event(
+        &mut self,
+        caller: &Caller,
+        request: SendMsgOnEvent,
+    ) -> Result<String, Rejection> {
+        let code = self
+            .store
+            .msg_code(&request.code)
+            .cloned()
+            .ok_or_else(|| invalid_msgtoken("the code was never issued"))?;
+        let (open_kfid, customer) = (code.open_kfid.as_str(), code.external_userid.as_str());
+        self.managed_account(open_kfid, caller)?;
+        let msgid = self.fresh_msgid(open_kfid, request.msgid)?;
+        if code.used {
+            return Err(invalid_msgtoken(
+                "the code was already used: it sends one message",
+            ));
+        }
+        let ttl = code.kind.ttl_secs();
+        if self.now - code.issued_at > ttl {
+            return Err(invalid_msgtoken(&format!(
+                "the code expired: a {:?} code is valid {ttl} seconds",
+                code.kind
+            )));
+        }
+        let (current, state) = self.current(open_kfid, customer);
+        let same_session = current.is_some_and(|row| Some(row.id) == code.session_id);
+        let still = match code.kind {
+            EventScenario::Queued => same_session && state == ServiceState::Queued,
+            EventScenario::Taken => same_session && state == ServiceState::Human,
+            EventScenario::End => same_session && state == ServiceState::Ended,
+            _ => true,
+        };
+        if !still {
+            return Err(invalid_msgtoken(&format!(
+                "the session left the state that issued this {:?} code (it is in state {state})",
+                code.kind
+            )));
+        }
+        validate_outbound(&request.content, code.kind.msgtypes())
+            .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
+        self.check_outbound_media(&request.content)?;
+        self.store.use_msg_code(&request.code)?;
+        self.deliver(
+            open_kfid,
+            customer,
+            code.session_id,
+            &msgid,
+            request.content,
+        )?;
+        Ok(msgid)
+    }
+
+    /// `kf/recall_msg`: a message the app sent, within 2 minutes. Recalling it again
+    /// answers 0. The recall does not give back its place in the 5-message quota.
+    pub(crate) fn recall_msg(
+        &mut self,
+        caller: &Caller,
+        open_kfid: &str,
+        msgid: &str,
+    ) -> Result<(), Rejection> {
+        self.managed_account(open_kfid, caller)?;
+        let sent = self
+            .store
+            .message(open_kfid, msgid)
+            .filter(|m| m.origin == Origin::App)
+            .ok_or_else(|| {
+                Rejection::with(
+                    ErrCode::INVALID_PARAMETER,
+                    format!(
+                        "msgid {msgid:?} is not a message this kf account sent through the API"
+                    ),
+                )
+            })?;
+        if sent.recalled {
+            return Ok(());
+        }
+        if self.now - sent.send_time > RECALL_WINDOW_SECS {
+            return Err(Rejection::with(
+                ErrCode::INVALID_PARAMETER,
+                "a message can be recalled within 2 minutes of sending",
+            ));
+        }
+        Ok(self.store.recall_message(open_kfid, msgid)?)
+    }
+
+    // ---- the customer's and the servicers' acts ----
+
+    /// A customer recalls their message (within 2 minutes): `user_recall_msg`.
+    pub(crate) fn customer_recalls(
+        &mut self,
+        external_userid: &str,
+        open_kfid: &str,
+        msgid: &str,
+    ) -> Result<(), Rejection> {
+        self.recall_own(open_kfid, external_userid, msgid, None)
+    }
+
+    /// A servicer recalls their message from the WeCom app: `servicer_recall_msg`.
+    pub(crate) fn servicer_recalls(
+        &mut self,
+        userid: &str,
+        open_kfid: &str,
+        msgid: &str,
+    ) -> Result<(), Rejection> {
+        let external_userid = self
+            .store
+            .message(open_kfid, msgid)
+            .map(|m| m.external_userid.clone())
+            .unwrap_or_default();
+        self.recall_own(open_kfid, &external_userid, msgid, Some(userid))
+    }
+
+    fn recall_own(
+        &mut self,
+        open_kfid: &str,
+        external_userid: &str,
+        msgid: &str,
+        servicer: Option<&str>,
+    ) -> Result<(), Rejection> {
+        self.account(open_kfid)?;
+        let (origin, who) = match servicer {
+            Some(userid) => (Origin::Servicer, format!("servicer {userid:?}")),
+            None => (Origin::Customer, format!("customer {external_userid:?}")),
+        };
+        let own = self
+            .store
+            .message(open_kfid, msgid)
+            .filter(|m| {
+                m.origin == origin
+                    && m.external_userid == external_userid
+                    && (servicer.is_none() || m.servicer_userid.as_deref() == servicer)
+            })
+            .ok_or_else(|| {
+                Rejection::with(
+                    ErrCode::INVALID_PARAMETER,
+                    format!("msgid {msgid:?} is not a message {who} sent to {open_kfid}"),
+                )
+            })?
+            .clone();
+        if own.recalled {
+            return Ok(());
+        }
+        if self.now - own.send_time > RECALL_WINDOW_SECS {
+            return Err(Rejection::with(
+                ErrCode::INVALID_PARAMETER,
+                "a message can be recalled within 2 minutes of sending",
+            ));
+        }
+        self.store.recall_message(open_kfid, msgid)?;
+        let mut event = json!({"event_type": "user_recall_msg", "recall_msgid": msgid});
+        if let Some(userid) = servicer {
+            event["event_type"] = json!("servicer_recall_msg");
+            event["servicer_userid"] = json!(userid);
+        }
+        self.append_event(open_kfid, external_userid, own.session_id, event)?;
+        Ok(())
+    }
+
+    /// The customer refuses (or accepts again) the account's messages: while set,
+    /// sends still answer 0 and count, but never arrive (`msg_send_fail`, 10).
+    pub(crate) fn customer_rejects(
+        &mut self,
+        external_userid: &str,
+        open_kfid: &str,
+        reject: bool,
+    ) -> Result<(), Rejection> {
+        self.account(open_kfid)?;
+        self.known_customer(external_userid)?;
+        Ok(self
+            .store
+            .put_setting(&reject_key(open_kfid, external_userid), &reject)?)
+    }
+
+    /// A servicer rejects a customer's messages in the WeCom app (or stops):
+    /// `reject_customer_msg_switch_change`.
+    pub(crate) fn servicer_reject_switch(
+        &mut self,
+        userid: &str,
+        open_kfid: &str,
+        external_userid: &str,
+        reject: bool,
+    ) -> Result<(), Rejection> {
+        self.account(open_kfid)?;
+        if !self.serves(open_kfid, userid) {
+            return Err(Rejection::with(
+                ErrCode::NOT_A_SERVICER,
+                format!("{userid:?} is not a servicer of {open_kfid}"),
+            ));
+        }
+        self.known_customer(external_userid)?;
+        let session = self.store.session(open_kfid, external_userid).map(|s| s.id);
+        self.append_event(
+            open_kfid,
+            external_userid,
+            session,
+            json!({"event_type": "reject_customer_msg_switch_change", "servicer_userid": userid, "reject_switch": u8::from(reject)}),
+        )?;
+        Ok(())
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::qualification::customer_cap;
+use wecom_kf_types::kf::send_msg_on_event::EventScenario;
 use wecom_kf_types::kf::service_state::{ServiceState, ServiceStateInfo};
 use wecom_kf_types::limits::SESSION_WINDOW_SECS;
 
@@ -17,7 +18,7 @@ use super::message::Content;
 use crate::ids;
 use crate::reply::Rejection;
 use crate::state::Caller;
-use crate::store::{CodeKind, MsgCodeRow, Origin, SessionRow};
+use crate::store::{MsgCodeRow, Origin, SessionRow};
 
 /// How new sessions of an account are routed (emulator-control.md, "Servicers").
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -97,7 +98,7 @@ impl World<'_> {
     }
 
     /// The customer's current session and its state now (4 when there is none).
-    fn current(
+    pub(super) fn current(
         &self,
         open_kfid: &str,
         external_userid: &str,
@@ -175,7 +176,7 @@ impl World<'_> {
         open_kfid: &str,
         external_userid: &str,
         session_id: Option<i64>,
-        kind: CodeKind,
+        kind: EventScenario,
     ) -> Result<String, Rejection> {
         let code = ids::msg_code();
         self.store.insert_msg_code(
@@ -201,11 +202,15 @@ impl World<'_> {
         servicer: Option<&str>,
     ) -> Result<Option<String>, Rejection> {
         let code = match to {
-            ServiceState::Queued | ServiceState::Human if !row.reply_code_issued => {
+            ServiceState::Queued if !row.reply_code_issued => {
                 row.reply_code_issued = true;
-                Some(CodeKind::Reply)
+                Some(EventScenario::Queued)
             }
-            ServiceState::Ended => Some(CodeKind::End),
+            ServiceState::Human if !row.reply_code_issued => {
+                row.reply_code_issued = true;
+                Some(EventScenario::Taken)
+            }
+            ServiceState::Ended => Some(EventScenario::End),
             _ => None,
         };
         row.state = to;
@@ -410,7 +415,12 @@ impl World<'_> {
         // the move to the queue already issued one to the app.
         let code = match self.apply_move(row.clone(), ServiceState::Human, Some(userid))? {
             Some(code) => code,
-            None => self.issue_code(open_kfid, external_userid, Some(row.id), CodeKind::Reply)?,
+            None => self.issue_code(
+                open_kfid,
+                external_userid,
+                Some(row.id),
+                EventScenario::Taken,
+            )?,
         };
         let code = Some(code);
         self.session_event(

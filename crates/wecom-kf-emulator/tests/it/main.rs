@@ -9,6 +9,7 @@ mod control;
 mod durability;
 mod fidelity;
 mod media;
+mod messages;
 mod properties;
 mod robustness;
 mod servicers;

@@ -9,7 +9,7 @@ use crate::{Api, assert_err};
 /// Two serving servicers (zhangsan, wangwu), one stopped-to-be (zhaoliu), one member
 /// who has not activated WeCom (lisi), one member who is no servicer (sunqi), and an
 /// account they serve.
-async fn account_with_servicers(api: &Api) -> String {
+pub(crate) async fn account_with_servicers(api: &Api) -> String {
     for member in [
         json!({"userid": "zhangsan", "name": "张三"}),
         json!({"userid": "wangwu", "name": "王五"}),
@@ -30,11 +30,11 @@ async fn account_with_servicers(api: &Api) -> String {
     kfid
 }
 
-fn ok(answer: &Value) {
+pub(crate) fn ok(answer: &Value) {
     assert_eq!(answer["errcode"], 0, "{answer}");
 }
 
-async fn customer(api: &Api, nickname: &str) -> String {
+pub(crate) async fn customer(api: &Api, nickname: &str) -> String {
     let answer = api
         .post_json(
             "/__emulator/customers",
@@ -47,7 +47,7 @@ async fn customer(api: &Api, nickname: &str) -> String {
     id
 }
 
-async fn writes(api: &Api, kfid: &str, who: &str, text: &str) -> Value {
+pub(crate) async fn writes(api: &Api, kfid: &str, who: &str, text: &str) -> Value {
     api.post_json(
         &format!("/__emulator/customers/{who}/send"),
         &json!({"open_kfid": kfid, "msgtype": "text", "text": {"content": text}}),
@@ -55,7 +55,7 @@ async fn writes(api: &Api, kfid: &str, who: &str, text: &str) -> Value {
     .await
 }
 
-async fn state(api: &Api, kfid: &str, who: &str) -> (i64, Option<String>) {
+pub(crate) async fn state(api: &Api, kfid: &str, who: &str) -> (i64, Option<String>) {
     let answer = api
         .post_json(
             "/cgi-bin/kf/service_state/get",
@@ -69,7 +69,13 @@ async fn state(api: &Api, kfid: &str, who: &str) -> (i64, Option<String>) {
     )
 }
 
-async fn trans(api: &Api, kfid: &str, who: &str, to: i64, servicer: Option<&str>) -> Value {
+pub(crate) async fn trans(
+    api: &Api,
+    kfid: &str,
+    who: &str,
+    to: i64,
+    servicer: Option<&str>,
+) -> Value {
     let mut body = json!({"open_kfid": kfid, "external_userid": who, "service_state": to});
     if let Some(servicer) = servicer {
         body["servicer_userid"] = json!(servicer);

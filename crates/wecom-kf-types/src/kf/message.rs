@@ -659,6 +659,17 @@ macro_rules! contents {
                 })
             }
 
+            /// The payload as JSON: the object under the `msgtype` key.
+            pub fn payload(&self) -> Value {
+                let value = match self {
+                    $( Content::$variant(p) => serde_json::to_value(p), )*
+                    Content::Event(e) => serde_json::to_value(e),
+                    Content::Other { raw, .. } => return raw.clone(),
+                };
+                // Our payload types are plain structs of strings and numbers.
+                value.unwrap_or_default()
+            }
+
             /// Write the `msgtype` key's entry (the payload) into a map being serialized.
             pub(crate) fn serialize_payload_into<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
                 match self {
