@@ -134,6 +134,25 @@ pub enum Error {
         code: ErrCode,
     },
 
+    /// A send refused for the session's state, its quota or its window (95018, 95001,
+    /// 95002), with what the session's state says about it.
+    #[error("{source}\n{diagnosis}")]
+    Refused {
+        /// The API error.
+        #[source]
+        source: Box<Error>,
+        /// Why, and what to do, read from the session.
+        diagnosis: Box<crate::kf::service_state::Diagnosis>,
+    },
+
+    /// The service kept answering `has_more` 1 without moving the cursor on; the
+    /// stream stopped rather than ask forever.
+    #[error("{endpoint}: has_more was 1 but the cursor did not move; stopped")]
+    NoProgress {
+        /// The path called.
+        endpoint: &'static str,
+    },
+
     /// Reading a local file (e.g. an avatar) failed; nothing was sent.
     #[error("could not read {path}: {source}")]
     Io {
@@ -178,7 +197,9 @@ impl Error {
         match self {
             Error::Api { code, .. } | Error::ForbiddenMove { code, .. } => Some(*code),
             Error::Token(inner) => inner.api_code(),
-            Error::OutcomeUnknown { source, .. } => source.api_code(),
+            Error::OutcomeUnknown { source, .. } | Error::Refused { source, .. } => {
+                source.api_code()
+            }
             _ => None,
         }
     }

@@ -19,10 +19,15 @@ use wecom_kf::types::kf::contact_way::AddContactWay;
 use wecom_kf::types::kf::customer::{
     BatchGetCustomers, CancelUpgradeService, GetUpgradeServiceConfig, UpgradeService,
 };
+use wecom_kf::types::kf::message::Content;
 use wecom_kf::types::kf::qualification::GetCorpQualification;
+use wecom_kf::types::kf::recall_msg::RecallMsg;
+use wecom_kf::types::kf::send_msg::SendMsg;
+use wecom_kf::types::kf::send_msg_on_event::SendMsgOnEvent;
 use wecom_kf::types::kf::service_state::{GetServiceState, ServiceState, TransServiceState};
 use wecom_kf::types::kf::servicer::{AddServicers, DeleteServicers, ListServicers, Target};
 use wecom_kf::types::kf::statistic::{CorpStatistic, DayRange, ServicerStatistic};
+use wecom_kf::types::kf::sync_msg::SyncMsg;
 use wecom_kf::types::media::{MediaType, UPLOAD_PATH};
 use wecom_kf::types::token::GetToken;
 use wecom_kf::{Client, Error, RetryPolicy};
@@ -53,10 +58,14 @@ enum Op {
     CorpStats,
     ServicerStats,
     Qualification,
+    Sync,
+    Send,
+    SendOnEvent,
+    Recall,
 }
 
 impl Op {
-    const ALL: [Op; 19] = [
+    const ALL: [Op; 23] = [
         Op::GetToken,
         Op::Upload,
         Op::Add,
@@ -76,6 +85,10 @@ impl Op {
         Op::CorpStats,
         Op::ServicerStats,
         Op::Qualification,
+        Op::Sync,
+        Op::Send,
+        Op::SendOnEvent,
+        Op::Recall,
     ];
 
     fn path(self) -> &'static str {
@@ -99,6 +112,10 @@ impl Op {
             Op::CorpStats => CorpStatistic::PATH,
             Op::ServicerStats => ServicerStatistic::PATH,
             Op::Qualification => GetCorpQualification::PATH,
+            Op::Sync => SyncMsg::PATH,
+            Op::Send => SendMsg::PATH,
+            Op::SendOnEvent => SendMsgOnEvent::PATH,
+            Op::Recall => RecallMsg::PATH,
         }
     }
 
@@ -209,13 +226,39 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
     if matches!(op, Op::ServicerDel | Op::ServicerList) {
         assert!(servicers.add(&kfid, &zhangsan, &[]).await.unwrap().all_ok());
     }
-    let who = crate::customer_who_wrote(&em, &kfid).await;
+    // A welcome code needs a customer who entered and has not written yet.
+    let who = if op == Op::SendOnEvent {
+        crate::control(&em, "/__emulator/customers", &serde_json::json!({}))
+            .await["external_userid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    } else {
+        crate::customer_who_wrote(&em, &kfid).await
+    };
     crate::control(
         &em,
         "/__emulator/upgrade_service_config",
         &serde_json::json!({"member_range": {"userid_list": ["zhangsan"]}}),
     )
     .await;
+    let welcome_code = crate::control(
+        &em,
+        &format!("/__emulator/customers/{who}/enter"),
+        &serde_json::json!({"open_kfid": kfid}),
+    )
+    .await["welcome_code"]
+        .as_str()
+        .map(str::to_owned);
+    let sent = if op == Op::Recall {
+        setup
+            .message()
+            .send(&kfid, &who, Content::text("收回"))
+            .await
+            .unwrap()
+    } else {
+        String::new()
+    };
     let yesterday = em.emulator().now() - 86_400;
     let days = DayRange::new(yesterday - 86_400, yesterday);
     // GetToken cells need a cold client; the others a warm one.
@@ -285,6 +328,21 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
             Op::CorpStats => client.stats().corp(&kfid, days).await.map(drop),
             Op::ServicerStats => client.stats().servicer(&kfid, days, None).await.map(drop),
             Op::Qualification => client.corp_qualification().await.map(drop),
+            Op::Sync => client.message().sync(&kfid).await.map(drop),
+            Op::Send => client
+                .message()
+                .send(&kfid, &who, Content::text("您好"))
+                .await
+                .map(drop),
+            Op::SendOnEvent => {
+                let code = welcome_code.clone().unwrap_or_default();
+                client
+                    .message()
+                    .send_on_event(SendMsgOnEvent::new(code, Content::text("欢迎")))
+                    .await
+                    .map(drop)
+            }
+            Op::Recall => client.message().recall(&kfid, &sent).await,
         }
     };
     // No hang: 3 attempts × (timeout + backoff) plus a token fetch fit well inside this.
@@ -338,6 +396,7 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
                 | Error::Transport { .. }
                 | Error::Decode { .. }
                 | Error::ResponseTooLarge { .. }
+                | Error::Refused { .. }
         );
         if !typed {
             anomalies.push(format!("untyped error {err:?}"));
@@ -392,6 +451,22 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
                     anomalies.push(format!("an ambiguous trans is not OutcomeUnknown: {err:?}"));
                 }
                 _ => {}
+            }
+        }
+        // A send reaches the customer at most once, and an acknowledged one exactly once.
+        Op::Send | Op::SendOnEvent => {
+            let inbox = crate::inbox(&em, &kfid, &who).await;
+            if inbox.len() > 1 {
+                anomalies.push(format!("{op:?} delivered {} messages", inbox.len()));
+            }
+            if result.is_ok() && inbox.len() != 1 {
+                anomalies.push(format!("an acknowledged {op:?} is missing"));
+            }
+        }
+        Op::Recall if result.is_ok() => {
+            let inbox = crate::inbox(&em, &kfid, &who).await;
+            if inbox.first().is_none_or(|m| m["recalled"] != true) {
+                anomalies.push("recall acknowledged but not applied".into());
             }
         }
         Op::ServicerAdd | Op::ServicerDel if result.is_ok() => {

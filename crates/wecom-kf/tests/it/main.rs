@@ -8,6 +8,7 @@ mod errors;
 mod fault_matrix;
 mod faults;
 mod media;
+mod messages;
 #[cfg(feature = "redis")]
 mod redis;
 mod secrets;
@@ -97,6 +98,22 @@ pub(crate) async fn customer_who_wrote(em: &Running, open_kfid: &str) -> String 
     )
     .await;
     who
+}
+
+/// What the customer saw from the account (the emulator's inbox), oldest first.
+pub(crate) async fn inbox(em: &Running, open_kfid: &str, who: &str) -> Vec<serde_json::Value> {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/__emulator/customers/{who}/inbox?open_kfid={open_kfid}",
+            em.base_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["messages"].as_array().cloned().unwrap_or_default()
 }
 
 /// How many calls the emulator saw on `path`.
