@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    account::AccountCommand, customer::CustomerCommand, media::MediaCommand,
+    account::AccountCommand, customer::CustomerCommand, media::MediaCommand, msg::MsgCommand,
     sandbox::SandboxCommand, servicer::ServicerCommand, session::SessionCommand,
     stats::StatsCommand, token::TokenCommand,
 };
@@ -33,6 +33,9 @@ pub enum Command {
     /// Read a session's state and move it: to the bot, the queue, a servicer, the end.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Read messages as JSON Lines, send them, welcome, recall.
+    #[command(subcommand)]
+    Msg(MsgCommand),
     /// Customers' profiles.
     #[command(subcommand)]
     Customer(CustomerCommand),

@@ -37,7 +37,10 @@ pub async fn start_sandbox() -> Result<Running, CliError> {
         std::fs::create_dir_all(parent)
             .map_err(|e| CliError::Config(format!("cannot create {}: {e}", parent.display())))?;
     }
-    let config = Config::with_db(db.to_string_lossy());
+    // Several commands may hold the sandbox at once (`msg sync --follow` while
+    // `sandbox say` writes): each sees what the others commit.
+    let mut config = Config::with_db(db.to_string_lossy());
+    config.shared_db = true;
     wecom_kf_emulator::spawn(config)
         .await
         .map_err(|e| CliError::Config(format!("cannot open the sandbox at {}: {e}", db.display())))

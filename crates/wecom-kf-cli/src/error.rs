@@ -126,6 +126,7 @@ fn client_exit_code(err: &Error) -> u8 {
         Error::Validation(_) | Error::ForbiddenMove { .. } | Error::Io { .. } => exit::VALIDATION,
         Error::Api { .. } => exit::API,
         Error::Token(inner) => client_exit_code(inner),
+        Error::Refused { source, .. } => client_exit_code(source),
         Error::OutcomeUnknown { .. } => exit::OUTCOME_UNKNOWN,
         Error::Config(_) => exit::CONFIG,
         _ => exit::NETWORK,
@@ -136,6 +137,9 @@ fn client_exit_code(err: &Error) -> u8 {
 /// an API error its meaning in Chinese and English, a hint and the look-up URL, each
 /// once.
 pub fn render_client_error(err: &Error) -> String {
+    if let Error::Refused { source, diagnosis } = err {
+        return format!("{}\n\ndiagnosis: {diagnosis}", render_client_error(source));
+    }
     let mut out = format!("error: {}", headline(err));
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {

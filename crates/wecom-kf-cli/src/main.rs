@@ -49,6 +49,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Session(command) => {
             commands::session::run(command, &context::Context::new(&cli.global).await?).await
         }
+        Command::Msg(command) => {
+            commands::msg::run(command, &context::Context::new(&cli.global).await?).await
+        }
         Command::Customer(command) => {
             commands::customer::run(command, &context::Context::new(&cli.global).await?).await
         }

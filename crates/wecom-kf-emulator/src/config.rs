@@ -42,6 +42,10 @@ pub struct Config {
     pub calls_per_hour: u32,
     /// SQLite file, or `:memory:`.
     pub db: String,
+    /// Another process may write the same database file (the CLI's sandbox, where each
+    /// command opens it): before each rule, reload the mirror if another connection
+    /// committed since. Off by default: one emulator owns its file.
+    pub shared_db: bool,
 }
 
 impl Default for Config {
@@ -57,6 +61,7 @@ impl Default for Config {
             calls_per_minute: CALLS_PER_MINUTE,
             calls_per_hour: CALLS_PER_HOUR,
             db: ":memory:".to_owned(),
+            shared_db: false,
         }
     }
 }

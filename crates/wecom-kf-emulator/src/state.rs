@@ -89,7 +89,15 @@ impl Emulator {
     /// The domain, locked for one rule: the store, the time and the configuration.
     /// Holding it makes a rule atomic (a cap checked and used under one lock).
     pub(crate) fn world(&self) -> World<'_> {
-        World::new(lock(&self.store), self.now(), &self.config)
+        let mut store = lock(&self.store);
+        if self.config.shared_db && store.changed_elsewhere() {
+            if let Err(e) = store.reload() {
+                tracing::error!(error = %e, "cannot reload the shared database");
+            }
+            // The list cache is keyed by the accounts' generation, which a reload resets.
+            lock(&self.list_cache).clear();
+        }
+        World::new(store, self.now(), &self.config)
     }
 
     // ---- clock ----
@@ -293,6 +301,28 @@ impl Emulator {
             crate::world::content("text", &serde_json::json!({ "text": { "content": text } }))?;
         self.world()
             .customer_sends(external_userid, open_kfid, content)
+    }
+
+    /// A customer opens an account's chat, as `POST /__emulator/customers/{id}/enter`
+    /// does; answers the event's msgid and the welcome code, if one was issued.
+    pub fn customer_enters(
+        &self,
+        external_userid: &str,
+        open_kfid: &str,
+        scene: &str,
+    ) -> Result<(String, Option<String>), Rejection> {
+        self.world()
+            .customer_enters(external_userid, open_kfid, scene, "")
+    }
+
+    /// What the customer saw from the account, as `GET
+    /// /__emulator/customers/{id}/inbox` answers it.
+    pub fn inbox(
+        &self,
+        external_userid: &str,
+        open_kfid: &str,
+    ) -> Result<Vec<serde_json::Value>, Rejection> {
+        self.world().inbox(open_kfid, external_userid)
     }
 
     /// Route an account's new sessions to its serving servicers (`true`) or leave them

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod customer;
 pub mod media;
+pub mod msg;
 pub mod sandbox;
 pub mod servicer;
 pub mod session;

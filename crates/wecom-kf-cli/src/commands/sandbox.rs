@@ -8,7 +8,7 @@ use wecom_kf::types::kf::account::UpdateAccount;
 use crate::context::{sandbox_db, start_sandbox};
 use crate::error::CliError;
 use crate::options::Global;
-use crate::output::Output;
+use crate::output::{Format, Output};
 
 /// Sandbox commands.
 #[derive(Subcommand, Debug)]
@@ -55,6 +55,31 @@ pub enum SandboxCommand {
         open_kfid: String,
         /// What they write.
         text: String,
+    },
+    /// Play a customer opening an account's chat (an enter_session event); prints the
+    /// welcome_code when a welcome may be sent (`wecom-kf msg welcome CODE`, 20 s).
+    #[command(
+        after_help = "Example:\n  wecom-kf sandbox enter wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw --scene spring_sale"
+    )]
+    Enter {
+        /// The customer.
+        external_userid: String,
+        /// The account.
+        open_kfid: String,
+        /// The scene of the link they came by.
+        #[arg(long, default_value = "")]
+        scene: String,
+    },
+    /// Show what a customer saw from an account: the app's messages and the
+    /// servicers', oldest first, recalled ones marked.
+    #[command(
+        after_help = "Example:\n  wecom-kf sandbox inbox wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw"
+    )]
+    Inbox {
+        /// The customer.
+        external_userid: String,
+        /// The account.
+        open_kfid: String,
     },
     /// Route an account's new sessions to its serving servicers (as a corp that lets
     /// servicers take customers does), or leave them to the API (the default).
@@ -127,6 +152,51 @@ pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliErro
                 .customer_says(&external_userid, &open_kfid, &text)
                 .map_err(|r| refused(&r))?;
             Output::new(global.format).line(format!("sent: {msgid}"))
+        }
+        SandboxCommand::Enter {
+            external_userid,
+            open_kfid,
+            scene,
+        } => {
+            let sandbox = start_sandbox().await?;
+            let (_, welcome) = sandbox
+                .emulator()
+                .customer_enters(&external_userid, &open_kfid, &scene)
+                .map_err(|r| refused(&r))?;
+            let out = Output::new(global.format);
+            match (global.format, welcome) {
+                (Format::Json, code) => out.json(&serde_json::json!({ "welcome_code": code })),
+                (_, Some(code)) => out.line(format!("welcome_code: {code}")),
+                (_, None) => out.line("no welcome_code: the customer is in a session, or was welcomed in the last 48 h"),
+            }
+        }
+        SandboxCommand::Inbox {
+            external_userid,
+            open_kfid,
+        } => {
+            let sandbox = start_sandbox().await?;
+            let messages = sandbox
+                .emulator()
+                .inbox(&external_userid, &open_kfid)
+                .map_err(|r| refused(&r))?;
+            let out = Output::new(global.format);
+            if global.format == Format::Json {
+                return out.json(&messages);
+            }
+            for m in &messages {
+                let kind = m["msgtype"].as_str().unwrap_or_default();
+                let what = m[kind]["content"]
+                    .as_str()
+                    .map_or_else(|| m[kind].to_string(), str::to_owned);
+                let from = m["servicer_userid"].as_str().unwrap_or("app");
+                let recalled = if m["recalled"] == true {
+                    " (recalled)"
+                } else {
+                    ""
+                };
+                out.line(format!("{from}: [{kind}] {what}{recalled}"))?;
+            }
+            Ok(())
         }
         SandboxCommand::Routing { open_kfid, mode } => {
             let sandbox = start_sandbox().await?;

@@ -6,6 +6,7 @@
 mod accounts;
 mod exit_codes;
 mod import;
+mod messages;
 mod sandbox;
 mod secrets;
 mod sessions;

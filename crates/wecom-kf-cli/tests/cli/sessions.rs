@@ -3,18 +3,18 @@
 
 use crate::{PNG, Run, bare};
 
-struct Sandbox(tempfile::TempDir);
+pub(crate) struct Sandbox(pub tempfile::TempDir);
 
 impl Sandbox {
-    fn new() -> Sandbox {
+    pub(crate) fn new() -> Sandbox {
         Sandbox(tempfile::tempdir().unwrap())
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         Run::of(bare(self.0.path()).args(args))
     }
 
-    fn line(&self, args: &[&str]) -> String {
+    pub(crate) fn line(&self, args: &[&str]) -> String {
         self.run(args).ok().stdout.trim().to_owned()
     }
 }

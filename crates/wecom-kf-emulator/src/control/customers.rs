@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{body, done};
 use crate::state::Emulator;
-use crate::store::{CustomerRow, Origin};
+use crate::store::CustomerRow;
 use crate::world::content;
 
 pub(super) fn routes() -> Router<Arc<Emulator>> {
@@ -183,33 +183,10 @@ async fn inbox(
     Path(external_userid): Path<String>,
     Query(q): Query<InboxQuery>,
 ) -> Response {
-    let world = emulator.world();
-    done(world.account(&q.open_kfid).map(|_| {
-        let messages: Vec<Value> = world
-            .store()
-            .messages()
-            .iter()
-            .filter(|m| {
-                m.open_kfid == q.open_kfid
-                    && m.external_userid == external_userid
-                    && m.delivered
-                    && matches!(m.origin, Origin::App | Origin::Servicer)
-            })
-            .map(|m| {
-                let mut item = json!({
-                    "msgid": m.msgid,
-                    "from": if m.origin == Origin::Servicer { "servicer" } else { "app" },
-                    "msgtype": m.msgtype,
-                    "send_time": m.send_time,
-                    "recalled": m.recalled,
-                });
-                item[m.msgtype.as_str()] = m.content.clone();
-                if let Some(servicer) = &m.servicer_userid {
-                    item["servicer_userid"] = json!(servicer);
-                }
-                item
-            })
-            .collect();
-        json!({ "messages": messages })
-    }))
+    done(
+        emulator
+            .world()
+            .inbox(&q.open_kfid, &external_userid)
+            .map(|messages| json!({ "messages": messages })),
+    )
 }

@@ -35,6 +35,9 @@ pub type AgentId = i64;
 /// The store.
 pub struct Store {
     db: Connection,
+    /// `PRAGMA data_version` when the mirror was last loaded: it changes when another
+    /// connection commits.
+    data_version: i64,
     accounts: accounts::Accounts,
     tokens: tokens::Tokens,
     media: media::Media,
@@ -72,7 +75,9 @@ impl Store {
         // the WAL write happens before COMMIT returns. Only an OS crash can lose the tail.
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
+        let data_version = db.pragma_query_value(None, "data_version", |r| r.get(0))?;
         Ok(Store {
+            data_version,
             accounts: accounts::Accounts::load(&db)?,
             tokens: tokens::Tokens::load(&db)?,
             media: media::Media::load(&db)?,
@@ -84,6 +89,30 @@ impl Store {
             settings: settings::Settings::load(&db)?,
             db,
         })
+    }
+
+    /// Whether another connection committed since the mirror was loaded.
+    pub fn changed_elsewhere(&self) -> bool {
+        self.db
+            .pragma_query_value(None, "data_version", |r| r.get::<_, i64>(0))
+            .is_ok_and(|v| v != self.data_version)
+    }
+
+    /// Load the mirror again from the file.
+    pub fn reload(&mut self) -> rusqlite::Result<()> {
+        self.accounts = accounts::Accounts::load(&self.db)?;
+        self.tokens = tokens::Tokens::load(&self.db)?;
+        self.media = media::Media::load(&self.db)?;
+        self.directory = directory::Directory::load(&self.db)?;
+        self.servicers = servicers::Servicers::load(&self.db)?;
+        self.customers = customers::Customers::load(&self.db)?;
+        self.sessions = sessions::Sessions::load(&self.db)?;
+        self.messages = messages::Messages::load(&self.db)?;
+        self.settings = settings::Settings::load(&self.db)?;
+        self.data_version = self
+            .db
+            .pragma_query_value(None, "data_version", |r| r.get(0))?;
+        Ok(())
     }
 
     /// Drop everything.

@@ -581,4 +581,37 @@ impl World<'_> {
         )?;
         Ok(())
     }
+
+    /// What the customer saw from the account, oldest first: the app's delivered sends
+    /// and the servicers' messages, each marked if recalled.
+    pub(crate) fn inbox(
+        &self,
+        open_kfid: &str,
+        external_userid: &str,
+    ) -> Result<Vec<Value>, Rejection> {
+        self.account(open_kfid)?;
+        Ok(self
+            .store
+            .account_messages_after(open_kfid, 0)
+            .filter(|m| {
+                m.external_userid == external_userid
+                    && m.delivered
+                    && matches!(m.origin, Origin::App | Origin::Servicer)
+            })
+            .map(|m| {
+                let mut item = json!({
+                    "msgid": m.msgid,
+                    "from": if m.origin == Origin::Servicer { "servicer" } else { "app" },
+                    "msgtype": m.msgtype,
+                    "send_time": m.send_time,
+                    "recalled": m.recalled,
+                });
+                item[m.msgtype.as_str()] = m.content.clone();
+                if let Some(servicer) = &m.servicer_userid {
+                    item["servicer_userid"] = json!(servicer);
+                }
+                item
+            })
+            .collect())
+    }
 }
