@@ -279,3 +279,43 @@ impl Store {
         Ok(seq)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_version_table_is_rebuilt_with_every_row() {
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE messages (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, msgid TEXT NOT NULL UNIQUE,
+                open_kfid TEXT NOT NULL, external_userid TEXT NOT NULL, session_id INTEGER,
+                origin INTEGER NOT NULL, servicer_userid TEXT, msgtype TEXT NOT NULL,
+                content TEXT NOT NULL, send_time INTEGER NOT NULL,
+                recalled INTEGER NOT NULL DEFAULT 0);
+             INSERT INTO messages (msgid, open_kfid, external_userid, origin, msgtype, content, send_time)
+             VALUES ('m1', 'wk1', 'wm1', 3, 'text', '{\"content\":\"hi\"}', 7);",
+        )
+        .unwrap();
+        let messages = Messages::load(&db).unwrap();
+        assert_eq!(messages.rows.len(), 1);
+        assert!(messages.rows[0].delivered);
+        assert_eq!(messages.rows[0].content["content"], "hi");
+        // A msgid is now unique per account, not across accounts.
+        db.execute(
+            "INSERT INTO messages (msgid, open_kfid, external_userid, origin, msgtype, content, send_time) \
+             VALUES ('m1', 'wk2', 'wm1', 0, 'text', '{}', 8)",
+            [],
+        )
+        .unwrap();
+        assert!(
+            db.execute(
+                "INSERT INTO messages (msgid, open_kfid, external_userid, origin, msgtype, content, send_time) \
+                 VALUES ('m1', 'wk2', 'wm1', 0, 'text', '{}', 9)",
+                [],
+            )
+            .is_err()
+        );
+    }
+}

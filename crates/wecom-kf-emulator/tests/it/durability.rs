@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::Api;
 
@@ -70,6 +70,101 @@ async fn every_acknowledged_add_survives_kill_9() {
         .map(|a| a["open_kfid"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(listed, acknowledged);
+}
+
+#[tokio::test]
+async fn messages_sends_and_cursors_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kf.db");
+    let db = db.to_str().unwrap();
+    let mut emulator = start(db, &[]);
+    let api = Api::remote(&emulator.base, None).await;
+    let kfid = api.add("持久", &api.upload_png().await).await;
+    let who = api
+        .post_json("/__emulator/customers", &json!({"nickname": "客户"}))
+        .await["external_userid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut said = Vec::new();
+    let mut answered = Vec::new();
+    for i in 0..20 {
+        let m = api
+            .post_json(
+                &format!("/__emulator/customers/{who}/send"),
+                &json!({"open_kfid": kfid, "msgtype": "text", "text": {"content": format!("问{i}")}}),
+            )
+            .await;
+        said.push(m["msgid"].as_str().unwrap().to_owned());
+        let sent = api
+            .post_json(
+                "/cgi-bin/kf/send_msg",
+                &json!({"touser": who, "open_kfid": kfid, "msgid": format!("answer-{i}"), "msgtype": "text", "text": {"content": format!("答{i}")}}),
+            )
+            .await;
+        assert_eq!(sent["errcode"], 0, "{sent}");
+        answered.push(format!("answer-{i}"));
+    }
+    // A cursor from the middle, and what comes after it.
+    let page = api
+        .post_json(
+            "/cgi-bin/kf/sync_msg",
+            &json!({"open_kfid": kfid, "limit": 15}),
+        )
+        .await;
+    let cursor = page["next_cursor"].clone();
+    let after = api
+        .post_json(
+            "/cgi-bin/kf/sync_msg",
+            &json!({"open_kfid": kfid, "cursor": cursor}),
+        )
+        .await;
+    emulator.child.kill().unwrap();
+    emulator.child.wait().unwrap();
+
+    let restarted = start(db, &[]);
+    let again = Api::remote(&restarted.base, Some(&api.token)).await;
+    let resumed = again
+        .post_json(
+            "/cgi-bin/kf/sync_msg",
+            &json!({"open_kfid": kfid, "cursor": cursor}),
+        )
+        .await;
+    assert_eq!(
+        resumed["msg_list"], after["msg_list"],
+        "the cursor resumes exactly"
+    );
+    assert_eq!(resumed["next_cursor"], after["next_cursor"]);
+    let everything = again
+        .post_json("/cgi-bin/kf/sync_msg", &json!({"open_kfid": kfid}))
+        .await;
+    let ids: Vec<&str> = everything["msg_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["msgid"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, said, "every acknowledged customer message, in order");
+    let inbox = again
+        .get(&format!(
+            "/__emulator/customers/{who}/inbox?open_kfid={kfid}"
+        ))
+        .await;
+    let delivered: Vec<&str> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["msgid"].as_str().unwrap())
+        .collect();
+    assert_eq!(delivered, answered, "every acknowledged send");
+    // The msgids survived too: a retry of the last send is still told it was sent.
+    let retry = again
+        .post_json(
+            "/cgi-bin/kf/send_msg",
+            &json!({"touser": who, "open_kfid": kfid, "msgid": "answer-19", "msgtype": "text", "text": {"content": "答19"}}),
+        )
+        .await;
+    assert_eq!(retry["errcode"], 40058, "{retry}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod auth;
 mod control;
 mod durability;
 mod fidelity;
+mod invariants;
 mod media;
 mod messages;
 mod properties;
