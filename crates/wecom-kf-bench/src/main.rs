@@ -28,6 +28,8 @@ use wecom_kf_types::Reply;
 use wecom_kf_types::kf::account::ListAccountsResponse;
 use wecom_kf_types::media::MediaType;
 
+mod messages;
+
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
 
@@ -44,6 +46,8 @@ struct Sizes {
     accounts: u32,
     cli_runs: u32,
     wrk_seconds: u32,
+    decode_iterations: u32,
+    drain_messages: u32,
 }
 
 const FULL: Sizes = Sizes {
@@ -54,6 +58,8 @@ const FULL: Sizes = Sizes {
     accounts: 5000,
     cli_runs: 40,
     wrk_seconds: 10,
+    decode_iterations: 200,
+    drain_messages: 50_000,
 };
 const QUICK: Sizes = Sizes {
     rounds: 2,
@@ -63,6 +69,8 @@ const QUICK: Sizes = Sizes {
     accounts: 250,
     cli_runs: 3,
     wrk_seconds: 2,
+    decode_iterations: 5,
+    drain_messages: 2_000,
 };
 
 type BoxError = Box<dyn std::error::Error>;
@@ -335,7 +343,20 @@ async fn run(sizes: &Sizes, base_url: &str, cli: Option<&Path>) -> Result<Report
         }
     }
     let token = client.token_provider().token().await?.expose().to_owned();
-    emulator_throughput(sizes, base_url, &token, &media_id, &mut report)?;
+    let list_rps = emulator_throughput(sizes, base_url, &token, &media_id, &mut report)?;
+    messages::decode(sizes, &mut report)?;
+    let (kfid, customers) =
+        messages::seed(&client, base_url, &media_id, sizes.drain_messages).await?;
+    messages::drain(sizes, &client, &kfid, &mut report).await?;
+    messages::throughput(
+        sizes,
+        base_url,
+        &token,
+        &kfid,
+        &customers,
+        list_rps,
+        &mut report,
+    )?;
     Ok(report)
 }
 
@@ -706,20 +727,15 @@ fn emulator_throughput(
     token: &str,
     media_id: &str,
     report: &mut Report,
-) -> Result<(), BoxError> {
+) -> Result<Option<f64>, BoxError> {
+    let mut list_rps = None;
     report.line(format!(
         "\n## 5. emulator throughput, wrk -t2 -c64 -d{}s",
         sizes.wrk_seconds
     ));
-    if Command::new("wrk")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
+    if !has_wrk() {
         report.line("wrk: skipped (apt-get install wrk)");
-        return Ok(());
+        return Ok(None);
     }
     let dir = std::env::temp_dir().join(format!("wecom-kf-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -744,28 +760,12 @@ fn emulator_throughput(
                 "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
             ),
         )?;
-        let out = Command::new("wrk")
-            .args([
-                "-t2",
-                "-c64",
-                &format!("-d{}s", sizes.wrk_seconds),
-                "--latency",
-                "-s",
-            ])
-            .arg(&script)
-            .arg(format!("{base_url}{path}?access_token={token}"))
-            .output()?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let rps: f64 = text
-            .lines()
-            .find_map(|l| l.strip_prefix("Requests/sec:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0);
-        let p99 = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("99%"))
-            .map_or(f64::NAN, |v| parse_latency_ms(v.trim()));
-        let non2xx = text.lines().any(|l| l.contains("Non-2xx"));
+        let run = wrk(
+            sizes,
+            &script,
+            &format!("{base_url}{path}?access_token={token}"),
+        )?;
+        let (rps, p99, non2xx) = (run.rps, run.p99_ms, run.non2xx);
         report.line(format!(
             "{name}: {rps:.0} requests/s, p99 {p99:.2} ms{}",
             if non2xx {
@@ -775,13 +775,71 @@ fn emulator_throughput(
             }
         ));
         if target {
+            list_rps = Some(rps);
             report.target("emulator list, requests/s", rps, rps >= 15_000.0, "≥ 15000");
             report.target("emulator list, p99 ms", p99, p99 < 20.0, "< 20 ms");
         }
         report.check(&format!("wrk {name} got answers"), rps > 0.0 && !non2xx);
     }
     let _ = std::fs::remove_dir_all(dir);
-    Ok(())
+    Ok(list_rps)
+}
+
+fn has_wrk() -> bool {
+    Command::new("wrk")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// What one wrk run measured.
+struct WrkRun {
+    rps: f64,
+    p99_ms: f64,
+    requests: u64,
+    non2xx: bool,
+    /// Answers with a non-zero errcode, when the script counts them (`refused: N`).
+    refused: u64,
+}
+
+/// wrk -t2 -c64 with a Lua script against `url`.
+fn wrk(sizes: &Sizes, script: &Path, url: &str) -> Result<WrkRun, BoxError> {
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            "-c64",
+            &format!("-d{}s", sizes.wrk_seconds),
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(url)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let number = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .map(str::trim)
+    };
+    Ok(WrkRun {
+        rps: number("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0),
+        p99_ms: number("99%").map_or(f64::NAN, parse_latency_ms),
+        requests: text
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .split_once(" requests in ")
+                    .map(|(n, _)| n.trim().to_owned())
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+        non2xx: text.lines().any(|l| l.contains("Non-2xx")),
+        refused: number("refused:").and_then(|v| v.parse().ok()).unwrap_or(0),
+    })
 }
 
 fn parse_latency_ms(value: &str) -> f64 {

@@ -18,6 +18,18 @@ pub struct Rejection {
     pub detail: Option<String>,
 }
 
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "errcode {}", self.code)?;
+        match &self.detail {
+            Some(detail) => write!(f, ": {detail}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
 impl From<ErrCode> for Rejection {
     fn from(code: ErrCode) -> Self {
         Rejection { code, detail: None }

@@ -84,12 +84,13 @@ fn to_wire(row: &MessageRow) -> Message {
         Origin::Servicer => message::Origin::Servicer,
         Origin::App => message::Origin::Other(0),
     };
-    let mut m = Message::new(
-        row.msgid.clone(),
-        row.send_time,
-        origin,
-        Wire::from_wire(&row.msgtype, row.content.clone()),
-    );
+    // The payload was checked when it was stored: it goes out as stored, without a
+    // round trip through its type (`Other` serializes it under its msgtype as is).
+    let content = Wire::Other {
+        msgtype: row.msgtype.clone(),
+        raw: row.content.clone(),
+    };
+    let mut m = Message::new(row.msgid.clone(), row.send_time, origin, content);
     // Events carry the ids inside `event` only.
     if row.origin != Origin::Event {
         m.open_kfid = Some(row.open_kfid.clone());

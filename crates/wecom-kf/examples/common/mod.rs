@@ -6,7 +6,9 @@ use wecom_kf::Client;
 /// The client, and the emulator it talks to when no credentials are set.
 pub struct Setup {
     pub client: Client,
-    pub _emulator: Option<wecom_kf_emulator::Running>,
+    /// Kept alive for the run; some examples also play the other side through it.
+    #[allow(dead_code)]
+    pub emulator: Option<wecom_kf_emulator::Running>,
 }
 
 /// `WECOM_CORP_ID` + `WECOM_KF_SECRET` (+ optional `WECOM_KF_BASE_URL`), or an
@@ -22,7 +24,7 @@ pub async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
         }
         return Ok(Setup {
             client: builder.build()?,
-            _emulator: None,
+            emulator: None,
         });
     }
     eprintln!("(no WECOM_CORP_ID/WECOM_KF_SECRET: using an embedded emulator)");
@@ -38,7 +40,7 @@ pub async fn setup() -> Result<Setup, Box<dyn std::error::Error>> {
     }
     Ok(Setup {
         client,
-        _emulator: Some(emulator),
+        emulator: Some(emulator),
     })
 }
 
