@@ -17,6 +17,8 @@
 //! assert_eq!(AddAccount::PATH, "/cgi-bin/kf/account/add");
 //! ```
 
+#[cfg(feature = "callback")]
+pub mod callback;
 pub mod errcode;
 pub mod kf;
 pub mod limits;
