@@ -28,6 +28,7 @@
 
 mod accept;
 mod api;
+mod callbacks;
 mod config;
 mod control;
 mod faults;
@@ -39,6 +40,7 @@ mod store;
 mod world;
 
 pub use api::{api_paths, check_request};
+pub use callbacks::{Delivery, Setting as CallbackSetting};
 pub use config::{Config, DEMO_CORP_ID, DEMO_SECRET, FIRST_AGENT_ID};
 pub use faults::{Fault, FaultRule};
 pub use reply::Rejection;

@@ -54,6 +54,16 @@ struct Args {
     /// Answer expired tokens with 40014 instead of 42001 (real servers do both).
     #[arg(long)]
     expired_as_40014: bool,
+    /// Push kf_msg_or_event callbacks to this URL (checked at start, as the admin
+    /// console checks it; a failed check stops the start).
+    #[arg(long, requires_all = ["callback_token", "callback_aes_key"])]
+    callback_url: Option<String>,
+    /// The callback Token (letters and digits, ≤ 32).
+    #[arg(long, env = "WECOM_KF_CALLBACK_TOKEN", hide_env_values = true)]
+    callback_token: Option<String>,
+    /// The callback EncodingAESKey (43 characters).
+    #[arg(long, env = "WECOM_KF_CALLBACK_AES_KEY", hide_env_values = true)]
+    callback_aes_key: Option<String>,
 }
 
 #[tokio::main]
@@ -77,7 +87,14 @@ async fn main() -> std::process::ExitCode {
     if args.expired_as_40014 {
         config.expired_token_errcode = ErrCode::INVALID_ACCESS_TOKEN;
     }
-    match run(args.addr, config).await {
+    let callback = args.callback_url.map(|url| {
+        (
+            url,
+            args.callback_token.unwrap_or_default(),
+            args.callback_aes_key.unwrap_or_default(),
+        )
+    });
+    match run(args.addr, config, callback).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("wecom-kf-emulator: {err}");
@@ -86,8 +103,21 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(addr: SocketAddr, config: Config) -> std::io::Result<()> {
+async fn run(
+    addr: SocketAddr,
+    config: Config,
+    callback: Option<(String, String, String)>,
+) -> std::io::Result<()> {
     let emulator = Arc::new(Emulator::new(config)?);
+    if let Some((url, token, key)) = callback {
+        let setting =
+            wecom_kf_emulator::CallbackSetting::new(&emulator.config().corp_id, &url, &token, &key)
+                .map_err(std::io::Error::other)?;
+        emulator
+            .set_callback(setting)
+            .await
+            .map_err(|why| std::io::Error::other(format!("--callback-url: {why}")))?;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on http://{}", listener.local_addr()?)?;

@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 use wecom_kf_types::ErrCode;
 
+use crate::callbacks::Callbacks;
 use crate::config::Config;
 use crate::faults::{Fault, FaultRule, Faults};
 use crate::reply::Rejection;
@@ -58,6 +59,7 @@ pub struct Emulator {
     windows: Mutex<HashMap<(&'static str, bool), Window>>,
     clock_offset: AtomicI64,
     list_cache: Mutex<ListCache>,
+    callbacks: Callbacks,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,6 +80,7 @@ impl Emulator {
             windows: Mutex::default(),
             clock_offset: AtomicI64::new(0),
             list_cache: Mutex::default(),
+            callbacks: Callbacks::default(),
         })
     }
 
@@ -97,7 +100,7 @@ impl Emulator {
             // The list cache is keyed by the accounts' generation, which a reload resets.
             lock(&self.list_cache).clear();
         }
-        World::new(store, self.now(), &self.config)
+        World::new(store, self.now(), &self.config, &self.callbacks)
     }
 
     // ---- clock ----
@@ -152,6 +155,7 @@ impl Emulator {
         *lock(&self.stats) = Stats::default();
         lock(&self.faults).clear();
         lock(&self.windows).clear();
+        self.callbacks.reset();
         self.clock_offset.store(0, Ordering::Relaxed);
         Ok(())
     }
@@ -301,6 +305,23 @@ impl Emulator {
             crate::world::content("text", &serde_json::json!({ "text": { "content": text } }))?;
         self.world()
             .customer_sends(external_userid, open_kfid, content)
+    }
+
+    /// Push callbacks to `setting.url` from now on, once it passes the URL check the
+    /// admin console makes (a signed echostr answered within 1 s); the error says
+    /// exactly what failed, and an earlier setting stays.
+    pub async fn set_callback(&self, setting: crate::callbacks::Setting) -> Result<(), String> {
+        self.callbacks.register(setting).await
+    }
+
+    /// Stop pushing callbacks.
+    pub fn clear_callback(&self) {
+        self.callbacks.clear();
+    }
+
+    /// Every delivery attempt so far, oldest first.
+    pub fn deliveries(&self) -> Vec<crate::callbacks::Delivery> {
+        self.callbacks.deliveries()
     }
 
     /// A customer opens an account's chat, as `POST /__emulator/customers/{id}/enter`

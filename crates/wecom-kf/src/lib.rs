@@ -35,6 +35,8 @@
 //! * Neither `corpsecret` nor `access_token` appears in any `Display`, `Debug`, error
 //!   source or tracing output.
 
+#[cfg(feature = "callback")]
+pub mod callback;
 mod client;
 mod error;
 pub mod kf;

@@ -3,6 +3,7 @@
 //! the world, exactly as API calls do; never to the store directly.
 
 mod accounts;
+pub(crate) mod callbacks;
 mod clock;
 mod customers;
 mod directory;
@@ -35,6 +36,7 @@ pub(crate) fn routes() -> Router<Arc<Emulator>> {
         .merge(media::routes())
         .merge(customers::routes())
         .merge(servicers::routes())
+        .merge(callbacks::routes())
 }
 
 /// The answer of a control call: its fields plus `errcode`/`errmsg`, or the rejection.

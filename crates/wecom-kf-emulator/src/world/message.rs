@@ -143,6 +143,7 @@ impl World<'_> {
         content: Content,
         delivered: bool,
     ) -> Result<(), Rejection> {
+        let visible = origin != Origin::App;
         self.store.insert_message(MessageRow {
             seq: 0,
             msgid,
@@ -157,6 +158,13 @@ impl World<'_> {
             recalled: false,
             delivered,
         })?;
+        // Committed: now the callback, if one is set, with a fresh sync Token.
+        if visible && let Some(setting) = self.callbacks.current() {
+            let token = self.issue_sync_token(open_kfid)?;
+            let corp_id = self.config.corp_id.clone();
+            self.callbacks
+                .push(setting, &corp_id, self.now, open_kfid, token);
+        }
         Ok(())
     }
 

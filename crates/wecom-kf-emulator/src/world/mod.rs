@@ -19,6 +19,7 @@ use std::sync::MutexGuard;
 
 use wecom_kf_types::ErrCode;
 
+use crate::callbacks::Callbacks;
 use crate::config::Config;
 use crate::store::Store;
 
@@ -31,11 +32,22 @@ pub(crate) struct World<'a> {
     store: MutexGuard<'a, Store>,
     now: i64,
     config: &'a Config,
+    callbacks: &'a Callbacks,
 }
 
 impl<'a> World<'a> {
-    pub(crate) fn new(store: MutexGuard<'a, Store>, now: i64, config: &'a Config) -> Self {
-        World { store, now, config }
+    pub(crate) fn new(
+        store: MutexGuard<'a, Store>,
+        now: i64,
+        config: &'a Config,
+        callbacks: &'a Callbacks,
+    ) -> Self {
+        World {
+            store,
+            now,
+            config,
+            callbacks,
+        }
     }
 
     /// Read-only access for answers that only look.

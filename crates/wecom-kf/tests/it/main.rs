@@ -4,6 +4,8 @@
 #![allow(clippy::too_many_lines)]
 
 mod accounts;
+#[cfg(feature = "callback")]
+mod callback;
 mod errors;
 mod fault_matrix;
 mod faults;
