@@ -3,9 +3,9 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    account::AccountCommand, customer::CustomerCommand, media::MediaCommand, msg::MsgCommand,
-    sandbox::SandboxCommand, servicer::ServicerCommand, session::SessionCommand,
-    stats::StatsCommand, token::TokenCommand,
+    account::AccountCommand, callback::CallbackCommand, customer::CustomerCommand,
+    media::MediaCommand, msg::MsgCommand, sandbox::SandboxCommand, servicer::ServicerCommand,
+    session::SessionCommand, stats::StatsCommand, token::TokenCommand,
 };
 use crate::options::Global;
 
@@ -36,6 +36,9 @@ pub enum Command {
     /// Read messages as JSON Lines, send them, welcome, recall.
     #[command(subcommand)]
     Msg(MsgCommand),
+    /// Callback tools: check a URL, open a captured callback, build a test one.
+    #[command(subcommand)]
+    Callback(CallbackCommand),
     /// Customers' profiles.
     #[command(subcommand)]
     Customer(CustomerCommand),

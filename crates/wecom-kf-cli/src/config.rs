@@ -17,6 +17,54 @@ pub struct Profile {
     pub corp_id: Option<String>,
     pub secret: Option<String>,
     pub base_url: Option<String>,
+    /// The callback Token (回调配置).
+    pub callback_token: Option<String>,
+    /// The callback EncodingAESKey.
+    pub callback_aes_key: Option<String>,
+}
+
+/// The callback settings, environment first, then the profile: Token, EncodingAESKey
+/// and the corp id (the receiveid). Never from a flag.
+pub fn callback_settings(
+    global: &crate::options::Global,
+) -> Result<(Secret, Secret, String), CliError> {
+    let profile = match config_path() {
+        Some(path) => load_profile(&path, &global.profile)?,
+        None => Profile::default(),
+    };
+    let pick = |env: &str, from_profile: Option<String>| {
+        std::env::var(env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or(from_profile)
+    };
+    let token = pick("WECOM_KF_CALLBACK_TOKEN", profile.callback_token);
+    let key = pick("WECOM_KF_CALLBACK_AES_KEY", profile.callback_aes_key);
+    let corp_id = pick("WECOM_CORP_ID", profile.corp_id).or_else(|| {
+        global
+            .sandbox
+            .then(|| wecom_kf_emulator::DEMO_CORP_ID.to_owned())
+    });
+    match (token, key, corp_id) {
+        (Some(token), Some(key), Some(corp_id)) => {
+            Ok((Secret::new(token), Secret::new(key), corp_id))
+        }
+        (token, key, corp_id) => {
+            let missing: Vec<&str> = [
+                (token.is_none(), "WECOM_KF_CALLBACK_TOKEN"),
+                (key.is_none(), "WECOM_KF_CALLBACK_AES_KEY"),
+                (corp_id.is_none(), "WECOM_CORP_ID (the receiveid)"),
+            ]
+            .into_iter()
+            .filter(|(m, _)| *m)
+            .map(|(_, n)| n)
+            .collect();
+            Err(CliError::Config(format!(
+                "no callback settings: set {} (or callback_token / callback_aes_key / corp_id in a profile); they are never taken as flags",
+                missing.join(", ")
+            )))
+        }
+    }
 }
 
 /// Where the config file is: `WECOM_KF_CONFIG`, else `<config dir>/wecom-kf/config.toml`.

@@ -4,6 +4,7 @@
 #![allow(clippy::too_many_lines)]
 
 mod accounts;
+mod callback;
 mod exit_codes;
 mod import;
 mod messages;

@@ -191,6 +191,45 @@ fn the_binary_documents_its_interface() {
     assert!(!out.status.success());
 }
 
+#[test]
+fn a_callback_url_that_fails_its_check_stops_the_start_saying_why() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wecom-kf-emulator"))
+        .args([
+            "--callback-url",
+            "http://127.0.0.1:1/callback",
+            "--callback-token",
+            "tok",
+            "--callback-aes-key",
+            "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("--callback-url") && stderr.contains("cannot connect"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"),
+        "{stderr}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_wecom-kf-emulator"))
+        .args([
+            "--callback-url",
+            "http://127.0.0.1:1/callback",
+            "--callback-token",
+            "tok",
+            "--callback-aes-key",
+            "short",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("43 characters"));
+}
+
 #[tokio::test]
 async fn unverified_and_token_ttl_flags() {
     let http = reqwest::Client::new();

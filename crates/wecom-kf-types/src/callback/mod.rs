@@ -115,6 +115,14 @@ impl CallbackQuery {
                 _ => {}
             }
         }
+        let only_plain_signature = !signature
+            && form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+                .any(|(k, _)| k == "signature");
+        if only_plain_signature {
+            return Err(CryptoError::MissingParameter(
+                "msg_signature (it has `signature`, the parameter of other WeChat products: WeCom signs callbacks in msg_signature)",
+            ));
+        }
         for (present, name) in [
             (signature, "msg_signature"),
             (timestamp, "timestamp"),
