@@ -81,113 +81,119 @@ fn failed(check: &str, err: &wecom_kf::callback::CryptoError) -> CliError {
     CliError::Input(format!("{check}: failed ({}): {err}", err.code()))
 }
 
+fn unix_now() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .to_string()
+}
+
 pub async fn run(command: CallbackCommand, global: &Global) -> Result<(), CliError> {
     let out = Output::new(global.format);
     let crypto = crypto(global)?;
     match command {
-        CallbackCommand::VerifyUrl { url } => {
-            let plain: u64 =
-                rand::rng().random_range(1_000_000_000_000_000..10_000_000_000_000_000);
-            let plain = plain.to_string();
-            let echostr = crypto.encrypt_with(rand::rng().random(), plain.as_bytes());
-            let timestamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-                .to_string();
-            let mut query = CallbackQuery::default();
-            query.msg_signature = crypto.sign(&timestamp, "wecomkfcli", &echostr);
-            query.timestamp = timestamp;
-            query.nonce = "wecomkfcli".into();
-            query.echostr = Some(echostr);
-            let separator = if url.contains('?') { '&' } else { '?' };
-            let started = std::time::Instant::now();
-            let answer = reqwest_get(&format!("{url}{separator}{}", query.encode())).await;
-            let elapsed = started.elapsed();
-            let (status, body) = answer.map_err(|why| {
-                CliError::Input(format!(
-                    "{url}: {why}; expected HTTP 200 with {plain:?} within 1 s"
-                ))
-            })?;
-            if status != 200 || body != plain || elapsed > Duration::from_secs(1) {
-                return Err(CliError::Input(format!(
-                    "{url} answered HTTP {status} in {} ms with {:?}; expected HTTP 200 with {plain:?} (the decrypted echostr alone: no quotes, no newline) within 1000 ms",
-                    elapsed.as_millis(),
-                    body.chars().take(200).collect::<String>()
-                )));
-            }
-            out.line(format!(
-                "ok: {url} answered the echostr's plaintext in {} ms",
-                elapsed.as_millis()
-            ))
-        }
-        CallbackCommand::Decrypt { query, file } => {
-            let query = CallbackQuery::parse(&query).map_err(|e| failed("query", &e))?;
-            if let Some(echostr) = &query.echostr {
-                crypto
-                    .verify(
-                        &query.msg_signature,
-                        &query.timestamp,
-                        &query.nonce,
-                        echostr,
-                    )
-                    .map_err(|e| failed("signature (msg_signature over the echostr)", &e))?;
-                eprintln!("signature: ok");
-                let plain = crypto
-                    .decrypt(echostr)
-                    .map_err(|e| failed("decryption", &e))?;
-                eprintln!("key and receiveid: ok");
-                return out.line(String::from_utf8_lossy(&plain));
-            }
-            let body = read_input(file.as_ref())?;
-            let envelope = Envelope::parse(&body).map_err(|e| failed("envelope", &e))?;
-            eprintln!("envelope: ok (ToUserName {:?})", envelope.to_user_name);
-            crypto
-                .verify(
-                    &query.msg_signature,
-                    &query.timestamp,
-                    &query.nonce,
-                    &envelope.encrypt,
-                )
-                .map_err(|e| failed("signature", &e))?;
-            eprintln!("signature: ok");
-            let plain = crypto
-                .decrypt(&envelope.encrypt)
-                .map_err(|e| failed("decryption (key, padding, receiveid)", &e))?;
-            eprintln!("key: ok; receiveid: ok ({})", crypto.receive_id());
-            out.line(String::from_utf8_lossy(&plain))
-        }
-        CallbackCommand::Encrypt { file } => {
-            let plaintext = match file {
-                None => CallbackEvent::kf_msg_or_event(
-                    crypto.receive_id(),
-                    i64::try_from(
-                        std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map_or(0, |d| d.as_secs()),
-                    )
-                    .unwrap_or_default(),
-                    "ENCtokenFromWecomKfCli",
-                    "wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw",
-                )
-                .to_xml()
-                .into_bytes(),
-                Some(path) => read_input(Some(&path))?,
-            };
-            let timestamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-                .to_string();
-            let nonce: u32 = rand::rng().random();
-            let sealed = crypto.seal(
-                rand::rng().random(),
-                &timestamp,
-                &nonce.to_string(),
-                &plaintext,
-            );
-            out.line(sealed.query())?;
-            out.line(sealed.body)
-        }
+        CallbackCommand::VerifyUrl { url } => verify_url(&out, &crypto, &url).await,
+        CallbackCommand::Decrypt { query, file } => decrypt(&out, &crypto, &query, file.as_ref()),
+        CallbackCommand::Encrypt { file } => encrypt(&out, &crypto, file.as_ref()),
     }
+}
+
+async fn verify_url(out: &Output, crypto: &Crypto, url: &str) -> Result<(), CliError> {
+    let plain: u64 = rand::rng().random_range(1_000_000_000_000_000..10_000_000_000_000_000);
+    let plain = plain.to_string();
+    let echostr = crypto.encrypt_with(rand::rng().random(), plain.as_bytes());
+    let timestamp = unix_now();
+    let mut query = CallbackQuery::default();
+    query.msg_signature = crypto.sign(&timestamp, "wecomkfcli", &echostr);
+    query.timestamp = timestamp;
+    query.nonce = "wecomkfcli".into();
+    query.echostr = Some(echostr);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let started = std::time::Instant::now();
+    let answer = reqwest_get(&format!("{url}{separator}{}", query.encode())).await;
+    let elapsed = started.elapsed();
+    let (status, body) = answer.map_err(|why| {
+        CliError::Input(format!(
+            "{url}: {why}; expected HTTP 200 with {plain:?} within 1 s"
+        ))
+    })?;
+    if status != 200 || body != plain || elapsed > Duration::from_secs(1) {
+        return Err(CliError::Input(format!(
+            "{url} answered HTTP {status} in {} ms with {:?}; expected HTTP 200 with {plain:?} (the decrypted echostr alone: no quotes, no newline) within 1000 ms",
+            elapsed.as_millis(),
+            body.chars().take(200).collect::<String>()
+        )));
+    }
+    out.line(format!(
+        "ok: {url} answered the echostr's plaintext in {} ms",
+        elapsed.as_millis()
+    ))
+}
+
+fn decrypt(
+    out: &Output,
+    crypto: &Crypto,
+    query: &str,
+    file: Option<&PathBuf>,
+) -> Result<(), CliError> {
+    let query = CallbackQuery::parse(query).map_err(|e| failed("query", &e))?;
+    if let Some(echostr) = &query.echostr {
+        crypto
+            .verify(
+                &query.msg_signature,
+                &query.timestamp,
+                &query.nonce,
+                echostr,
+            )
+            .map_err(|e| failed("signature (msg_signature over the echostr)", &e))?;
+        eprintln!("signature: ok");
+        let plain = crypto
+            .decrypt(echostr)
+            .map_err(|e| failed("decryption", &e))?;
+        eprintln!("key and receiveid: ok");
+        return out.line(String::from_utf8_lossy(&plain));
+    }
+    let body = read_input(file)?;
+    let envelope = Envelope::parse(&body).map_err(|e| failed("envelope", &e))?;
+    eprintln!("envelope: ok (ToUserName {:?})", envelope.to_user_name);
+    crypto
+        .verify(
+            &query.msg_signature,
+            &query.timestamp,
+            &query.nonce,
+            &envelope.encrypt,
+        )
+        .map_err(|e| failed("signature", &e))?;
+    eprintln!("signature: ok");
+    let plain = crypto
+        .decrypt(&envelope.encrypt)
+        .map_err(|e| failed("decryption (key, padding, receiveid)", &e))?;
+    eprintln!("key: ok; receiveid: ok ({})", crypto.receive_id());
+    out.line(String::from_utf8_lossy(&plain))
+}
+
+fn encrypt(out: &Output, crypto: &Crypto, file: Option<&PathBuf>) -> Result<(), CliError> {
+    let timestamp = unix_now();
+    let plaintext = match file {
+        None => CallbackEvent::kf_msg_or_event(
+            crypto.receive_id(),
+            timestamp.parse().unwrap_or_default(),
+            "ENCtokenFromWecomKfCli",
+            "wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw",
+        )
+        .to_xml()
+        .into_bytes(),
+        Some(path) => read_input(Some(path))?,
+    };
+    let nonce: u32 = rand::rng().random();
+    let sealed = crypto.seal(
+        rand::rng().random(),
+        &timestamp,
+        &nonce.to_string(),
+        &plaintext,
+    );
+    out.line(sealed.query())?;
+    out.line(sealed.body)
 }
 
 /// A GET with a 1 s timeout: the status and the body, or why it failed.
