@@ -28,6 +28,7 @@ use wecom_kf_types::Reply;
 use wecom_kf_types::kf::account::ListAccountsResponse;
 use wecom_kf_types::media::MediaType;
 
+mod callbacks;
 mod messages;
 
 #[global_allocator]
@@ -48,6 +49,8 @@ struct Sizes {
     wrk_seconds: u32,
     decode_iterations: u32,
     drain_messages: u32,
+    callback_calls: u32,
+    receiver_calls: u32,
 }
 
 const FULL: Sizes = Sizes {
@@ -60,6 +63,8 @@ const FULL: Sizes = Sizes {
     wrk_seconds: 10,
     decode_iterations: 200,
     drain_messages: 50_000,
+    callback_calls: 20_000,
+    receiver_calls: 20_000,
 };
 const QUICK: Sizes = Sizes {
     rounds: 2,
@@ -71,6 +76,8 @@ const QUICK: Sizes = Sizes {
     wrk_seconds: 2,
     decode_iterations: 5,
     drain_messages: 2_000,
+    callback_calls: 200,
+    receiver_calls: 500,
 };
 
 type BoxError = Box<dyn std::error::Error>;
@@ -357,6 +364,8 @@ async fn run(sizes: &Sizes, base_url: &str, cli: Option<&Path>) -> Result<Report
         list_rps,
         &mut report,
     )?;
+    callbacks::open(sizes, &mut report)?;
+    callbacks::receiver(sizes, &mut report).await?;
     Ok(report)
 }
 

@@ -126,6 +126,22 @@ fn code(result: Result<String, CryptoError>) -> i32 {
 fn every_failure_has_its_code_and_its_cause() {
     let (crypto, query, body) = sealed();
     assert!(crypto.open(&query, body.as_bytes()).is_ok());
+    // Hex in upper case is the same signature; one character short is not.
+    let encrypted = Envelope::parse(body.as_bytes()).unwrap().encrypt;
+    let upper = query.msg_signature.to_ascii_uppercase();
+    assert!(
+        crypto
+            .verify(&upper, &query.timestamp, &query.nonce, &encrypted)
+            .is_ok()
+    );
+    let short = &query.msg_signature[..39];
+    assert_eq!(
+        crypto
+            .verify(short, &query.timestamp, &query.nonce, &encrypted)
+            .unwrap_err()
+            .code(),
+        -40001
+    );
     // Wrong Token: the signature.
     let wrong_token = Crypto::new("other", KEY, "ww1234567890abcdef").unwrap();
     let err = wrong_token.open(&query, body.as_bytes()).unwrap_err();

@@ -17,6 +17,8 @@ use crate::Secret;
 type Decryptor = cbc::Decryptor<aes::Aes256>;
 type Encryptor = cbc::Encryptor<aes::Aes256>;
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// The PKCS#7 block of WXBizMsgCrypt: 32 bytes, not AES's 16.
 const PAD_BLOCK: usize = 32;
 /// An EncodingAESKey is 43 characters of base64 without its final `=`.
@@ -142,8 +144,8 @@ impl Crypto {
         let digest = sha.finalize();
         let mut hex = String::with_capacity(40);
         for byte in digest {
-            use fmt::Write as _;
-            let _ = write!(hex, "{byte:02x}");
+            hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX_DIGITS[usize::from(byte & 0xf)]));
         }
         hex
     }
@@ -157,11 +159,15 @@ impl Crypto {
         encrypted: &str,
     ) -> Result<(), CryptoError> {
         let expected = self.sign(timestamp, nonce, encrypted);
-        if expected
-            .as_bytes()
-            .ct_eq(signature.to_ascii_lowercase().as_bytes())
-            .into()
-        {
+        let given = signature.as_bytes();
+        // Hex may come in upper case; lower it byte by byte, without allocating.
+        let same = expected
+            .bytes()
+            .zip(given)
+            .fold(subtle::Choice::from(1), |same, (e, g)| {
+                same & e.ct_eq(&g.to_ascii_lowercase())
+            });
+        if given.len() == expected.len() && bool::from(same) {
             Ok(())
         } else {
             Err(CryptoError::SignatureMismatch)

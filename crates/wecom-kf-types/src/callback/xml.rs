@@ -137,15 +137,26 @@ pub struct Envelope {
 impl Envelope {
     /// Read an envelope: -40002 unless it is bounded XML with an `Encrypt`.
     pub fn parse(body: &[u8]) -> Result<Envelope, CryptoError> {
-        let fields = leaves(body)?;
-        let encrypt = get(&fields, "Encrypt")
+        let mut envelope = Envelope::default();
+        let mut encrypt = None;
+        // Moved out, not copied: `Encrypt` is most of the body.
+        for (name, value) in leaves(body)? {
+            match name.as_str() {
+                "Encrypt" if encrypt.is_none() => encrypt = Some(value),
+                "ToUserName" => envelope.to_user_name = value,
+                "AgentID" => envelope.agent_id = value,
+                _ => {}
+            }
+        }
+        let encrypt = encrypt
             .filter(|e| !e.trim().is_empty())
             .ok_or_else(|| bad("the envelope has no Encrypt element"))?;
-        Ok(Envelope {
-            to_user_name: get(&fields, "ToUserName").unwrap_or_default().to_owned(),
-            agent_id: get(&fields, "AgentID").unwrap_or_default().to_owned(),
-            encrypt: encrypt.trim().to_owned(),
-        })
+        envelope.encrypt = if encrypt.trim().len() == encrypt.len() {
+            encrypt
+        } else {
+            encrypt.trim().to_owned()
+        };
+        Ok(envelope)
     }
 
     /// The XML WeCom sends.
@@ -227,12 +238,23 @@ impl CallbackEvent {
                 .collect()
         };
         Ok(match get(&fields, "Event") {
-            Some("kf_msg_or_event") => CallbackEvent::KfMsgOrEvent {
-                to_user_name: field("ToUserName"),
-                create_time,
-                token: field("Token"),
-                open_kfid: field("OpenKfId"),
-            },
+            Some("kf_msg_or_event") => {
+                let (mut to_user_name, mut token, mut open_kfid) = Default::default();
+                for (name, value) in fields {
+                    match name.as_str() {
+                        "ToUserName" => to_user_name = value,
+                        "Token" => token = value,
+                        "OpenKfId" => open_kfid = value,
+                        _ => {}
+                    }
+                }
+                CallbackEvent::KfMsgOrEvent {
+                    to_user_name,
+                    create_time,
+                    token,
+                    open_kfid,
+                }
+            }
             Some("kf_account_auth_change") => CallbackEvent::KfAccountAuthChange {
                 to_user_name: field("ToUserName"),
                 create_time,
