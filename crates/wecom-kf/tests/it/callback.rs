@@ -467,3 +467,53 @@ fn a_full_queue_answers_503_so_wecom_retries_and_nothing_is_lost() {
         matches!(events.try_recv().unwrap(), CallbackEvent::KfMsgOrEvent { token, .. } if token == "B")
     );
 }
+
+/// The Token and the EncodingAESKey never reach a log line, at TRACE, whatever the
+/// receiver is sent, nor an answer.
+#[test]
+fn no_callback_secret_in_any_log_or_answer() {
+    let capture = crate::Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let crypto = crypto();
+    let (receiver, _events) = Receiver::new(crypto.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let xml = CallbackEvent::kf_msg_or_event(DEMO_CORP_ID, 1, "ENCt", "wk1").to_xml();
+    let good = crypto.seal([2; 16], &now, "n", xml.as_bytes());
+    let forged =
+        Crypto::new("forger", KEY, DEMO_CORP_ID)
+            .unwrap()
+            .seal([2; 16], &now, "n", xml.as_bytes());
+    let mut answers = Vec::new();
+    for (method, query, body) in [
+        ("POST", good.query(), good.body.clone()),
+        ("POST", good.query(), good.body.clone()),
+        ("POST", forged.query(), forged.body.clone()),
+        ("POST", good.query(), "<xml>".to_owned()),
+        ("GET", good.query(), String::new()),
+        ("PUT", good.query(), String::new()),
+    ] {
+        answers.push(receiver.handle(method, &query, body.as_bytes()).body);
+    }
+    answers.push(format!("{receiver:?} {crypto:?}"));
+    let logged = capture.text();
+    assert!(
+        logged.contains("callback refused"),
+        "the refusals were logged: {logged}"
+    );
+    for text in answers.iter().chain([&logged]) {
+        assert!(
+            !text.contains(TOKEN) && !text.contains(KEY),
+            "a secret leaked: {text}"
+        );
+    }
+}
