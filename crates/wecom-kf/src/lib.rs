@@ -38,6 +38,8 @@
 #[cfg(feature = "callback")]
 pub mod callback;
 mod client;
+#[cfg(feature = "consumer")]
+pub mod consumer;
 mod error;
 pub mod kf;
 pub mod media;

@@ -6,6 +6,8 @@
 mod accounts;
 #[cfg(feature = "callback")]
 mod callback;
+#[cfg(feature = "consumer")]
+mod consumer;
 mod errors;
 mod fault_matrix;
 mod faults;

@@ -1,0 +1,467 @@
+//! The consumer (feature `consumer`): every message and event of each account handed
+//! to your async handler, in order, at least once and, but for one documented window,
+//! exactly once; on one machine or a fleet.
+//!
+//! For each account one task syncs from the saved cursor, following `has_more`, when a
+//! callback's Token arrives ([`Trigger`]) and every `poll_interval` as the fallback.
+//! For each message it skips the msgids already handled, calls the handler (retried
+//! with backoff), records the msgid as handled, and after the page commits the cursor.
+//! A message that fails `max_attempts` times goes to the dead letters and the account
+//! moves on. Every write to the store carries the account's lease fence, so a process
+//! that lost its lease cannot commit over the one that holds it.
+//!
+//! **The window.** A message is handed to the handler twice only if the process dies
+//! after the handler succeeded and before the store recorded its msgid (one store
+//! write, a few hundred microseconds on SQLite). Make replies idempotent with a msgid
+//! derived from the message ([`reply_msgid`]) and even that second run sends nothing
+//! twice.
+
+mod sqlite;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, watch};
+use wecom_kf_types::kf::message::Message;
+use wecom_kf_types::kf::sync_msg::SyncMsg;
+
+pub use sqlite::SqliteStore;
+
+use crate::Client;
+
+/// A failure of the store (SQLite or Redis), or a lost lease.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The account's lease is held by another holder now: this one must stop.
+    #[error("the lease of {open_kfid} was taken over (fence {fence} is stale)")]
+    Fenced {
+        /// The account.
+        open_kfid: String,
+        /// The stale fence.
+        fence: u64,
+    },
+    /// The backend failed.
+    #[error("store: {0}")]
+    Backend(String),
+}
+
+/// The right to consume one account, until `expires_at`, with a fence that grows with
+/// each new holder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Lease {
+    /// The account.
+    pub open_kfid: String,
+    /// Who holds it.
+    pub holder: String,
+    /// Grows with every new holder; writes with an older one are refused.
+    pub fence: u64,
+}
+
+/// A message that failed every attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeadLetter {
+    /// The account.
+    pub open_kfid: String,
+    /// The message's id.
+    pub msgid: String,
+    /// The message, as JSON.
+    pub message: String,
+    /// The last error.
+    pub error: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it was given up (unix seconds).
+    pub at: i64,
+}
+
+/// Where the consumer keeps its cursor, the msgids it handled, the dead letters and
+/// the leases. Every write takes the lease, and is refused if its fence is stale.
+pub trait Store: Send + Sync + 'static {
+    /// Take the account's lease for `holder` (or renew it if `holder` has it) for `ttl`;
+    /// `None` when another holder has an unexpired lease.
+    fn acquire(
+        &self,
+        open_kfid: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send;
+
+    /// Give the lease up.
+    fn release(&self, lease: &Lease) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The saved cursor of the account.
+    fn cursor(
+        &self,
+        open_kfid: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Whether the message was handled already.
+    fn is_handled(
+        &self,
+        open_kfid: &str,
+        msgid: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Record a message as handled (kept 3 days, the sync window).
+    fn mark_handled(
+        &self,
+        lease: &Lease,
+        msgid: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Save the cursor after a page whose messages are all handled.
+    fn commit_cursor(
+        &self,
+        lease: &Lease,
+        cursor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Keep a message that failed every attempt, and count it as handled.
+    fn dead_letter(
+        &self,
+        lease: &Lease,
+        letter: DeadLetter,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The dead letters, oldest first.
+    fn dead_letters(&self) -> impl Future<Output = Result<Vec<DeadLetter>, StoreError>> + Send;
+}
+
+/// Why the handler failed a message: it will be tried again, up to `max_attempts`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HandlerError(pub String);
+
+impl HandlerError {
+    /// An error with this text.
+    pub fn new(text: impl Into<String>) -> Self {
+        HandlerError(text.into())
+    }
+}
+
+/// Your code: called once per message, in order per account.
+pub trait Handler: Send + Sync + 'static {
+    /// Handle one message or event; an error retries it.
+    fn handle(&self, message: Message) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+impl<F, Fut> Handler for F
+where
+    F: Fn(Message) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send,
+{
+    fn handle(&self, message: Message) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        self(message)
+    }
+}
+
+/// How the consumer works.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ConsumerConfig {
+    /// Sync each account at least this often, callbacks or not. Default 10 s.
+    pub poll_interval: Duration,
+    /// Attempts per message before it goes to the dead letters. Default 5.
+    pub max_attempts: u32,
+    /// Backoff after the first failure; doubles, up to `max_backoff`. Default 200 ms.
+    pub initial_backoff: Duration,
+    /// Cap of one backoff. Default 10 s.
+    pub max_backoff: Duration,
+    /// Lease length; renewed at every page. Default 30 s.
+    pub lease_ttl: Duration,
+    /// Who this consumer is (a fleet needs one per process). Default: host and pid.
+    pub holder: String,
+    /// Messages per page. Default 1000.
+    pub page_limit: u32,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            poll_interval: Duration::from_secs(10),
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            lease_ttl: Duration::from_secs(30),
+            holder: format!(
+                "{}-{}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into()),
+                std::process::id()
+            ),
+            page_limit: 1000,
+        }
+    }
+}
+
+/// What makes an account sync now: a callback's Token, or a plain nudge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Trigger {
+    /// The account.
+    pub open_kfid: String,
+    /// The callback's sync Token, when there is one (valid 10 minutes).
+    pub token: Option<String>,
+}
+
+impl Trigger {
+    /// Sync `open_kfid` now, with a callback's token if there is one.
+    pub fn new(open_kfid: impl Into<String>, token: Option<String>) -> Self {
+        Trigger {
+            open_kfid: open_kfid.into(),
+            token,
+        }
+    }
+}
+
+/// A msgid for the reply to `message`: the same for every run of the handler on it,
+/// so a reply sent again after a crash is refused by the service as a duplicate.
+pub fn reply_msgid(message: &Message, n: u32) -> String {
+    let digest = Sha256::digest(format!("{}:{n}", message.msgid).as_bytes());
+    let mut id = String::from("r");
+    for byte in &digest[..15] {
+        id.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        id.push(char::from(b"0123456789abcdef"[usize::from(byte & 0xf)]));
+    }
+    id.truncate(wecom_kf_types::limits::MSGID_MAX_BYTES);
+    id
+}
+
+/// The consumer: see the module docs.
+pub struct Consumer<S, H> {
+    client: Client,
+    store: Arc<S>,
+    handler: Arc<H>,
+    config: ConsumerConfig,
+}
+
+impl<S: Store, H: Handler> Consumer<S, H> {
+    /// A consumer of `client`'s accounts into `handler`, keeping its state in `store`.
+    pub fn new(client: Client, store: S, handler: H, config: ConsumerConfig) -> Self {
+        Consumer {
+            client,
+            store: Arc::new(store),
+            handler: Arc::new(handler),
+            config,
+        }
+    }
+
+    /// Consume `accounts` (and any account a trigger names) until `shutdown` turns
+    /// true. On shutdown each account finishes the message in hand, records it, and
+    /// stops; the leases are given up.
+    pub async fn run(
+        self,
+        accounts: Vec<String>,
+        mut triggers: mpsc::Receiver<Trigger>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        let mut workers: HashMap<String, mpsc::Sender<Option<String>>> = HashMap::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        for open_kfid in accounts {
+            let tx = self.spawn_worker(&open_kfid, &mut tasks, &shutdown);
+            workers.insert(open_kfid, tx);
+        }
+        let mut stop = shutdown.clone();
+        loop {
+            tokio::select! {
+                trigger = triggers.recv() => {
+                    let Some(trigger) = trigger else { break };
+                    let tx = if let Some(tx) = workers.get(&trigger.open_kfid) {
+                        tx.clone()
+                    } else {
+                        let tx = self.spawn_worker(&trigger.open_kfid, &mut tasks, &shutdown);
+                        workers.insert(trigger.open_kfid.clone(), tx.clone());
+                        tx
+                    };
+                    // A full queue already holds a nudge: this one adds nothing.
+                    let _ = tx.try_send(trigger.token);
+                }
+                _ = stop.wait_for(|stop| *stop) => break,
+            }
+        }
+        drop(workers);
+        let mut result = Ok(());
+        while let Some(done) = tasks.join_next().await {
+            if let Ok(Err(err)) = done {
+                result = Err(err);
+            }
+        }
+        result
+    }
+}
+
+impl<S: Store, H: Handler> Consumer<S, H> {
+    fn spawn_worker(
+        &self,
+        open_kfid: &str,
+        tasks: &mut tokio::task::JoinSet<Result<(), StoreError>>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> mpsc::Sender<Option<String>> {
+        let (tx, rx) = mpsc::channel(64);
+        let worker = Worker {
+            client: self.client.clone(),
+            store: self.store.clone(),
+            handler: self.handler.clone(),
+            config: self.config.clone(),
+            open_kfid: open_kfid.to_owned(),
+        };
+        tasks.spawn(worker.run(rx, shutdown.clone()));
+        tx
+    }
+}
+
+/// One account's loop.
+struct Worker<S, H> {
+    client: Client,
+    store: Arc<S>,
+    handler: Arc<H>,
+    config: ConsumerConfig,
+    open_kfid: String,
+}
+
+impl<S: Store, H: Handler> Worker<S, H> {
+    async fn run(
+        self,
+        mut nudges: mpsc::Receiver<Option<String>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        let mut token: Option<String> = None;
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            match self
+                .store
+                .acquire(&self.open_kfid, &self.config.holder, self.config.lease_ttl)
+                .await
+            {
+                Ok(Some(lease)) => {
+                    let drained = self.drain(&lease, token.take(), &shutdown).await;
+                    match drained {
+                        Ok(()) => {}
+                        Err(DrainError::Store(StoreError::Fenced { .. })) => {
+                            tracing::warn!(open_kfid = %self.open_kfid, "lease lost: another consumer took the account");
+                        }
+                        Err(err) => {
+                            tracing::warn!(open_kfid = %self.open_kfid, error = %err, "sync failed; retrying at the next poll");
+                        }
+                    }
+                    if *shutdown.borrow() {
+                        let _ = self.store.release(&lease).await;
+                        return Ok(());
+                    }
+                }
+                Ok(None) => {
+                    tracing::debug!(open_kfid = %self.open_kfid, "another consumer holds the account");
+                }
+                Err(err) => {
+                    tracing::warn!(open_kfid = %self.open_kfid, error = %err, "store unavailable; retrying at the next poll");
+                }
+            }
+            tokio::select! {
+                nudge = nudges.recv() => match nudge {
+                    Some(t) => token = t.or(token),
+                    None => return Ok(()),
+                },
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+            }
+        }
+    }
+
+    /// Sync from the saved cursor to the end, handling each message once.
+    async fn drain(
+        &self,
+        lease: &Lease,
+        token: Option<String>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<(), DrainError> {
+        let mut request = SyncMsg::new(&self.open_kfid).limit(self.config.page_limit);
+        request.cursor = self.store.cursor(&self.open_kfid).await?;
+        request.token = token;
+        let mut pages = std::pin::pin!(self.client.message().pages(request));
+        while let Some(page) = pages.try_next().await? {
+            for message in page.msg_list {
+                if self
+                    .store
+                    .is_handled(&self.open_kfid, &message.msgid)
+                    .await?
+                {
+                    continue;
+                }
+                self.deliver(lease, message).await?;
+                if *shutdown.borrow() {
+                    // The message in hand is recorded; the page's cursor is not, so the
+                    // rest of the page is read again and skipped by msgid next time.
+                    return Ok(());
+                }
+            }
+            self.store.commit_cursor(lease, &page.next_cursor).await?;
+            // Renew the lease page by page.
+            match self
+                .store
+                .acquire(&self.open_kfid, &lease.holder, self.config.lease_ttl)
+                .await?
+            {
+                Some(renewed) if renewed.fence == lease.fence => {}
+                _ => {
+                    return Err(DrainError::Store(StoreError::Fenced {
+                        open_kfid: self.open_kfid.clone(),
+                        fence: lease.fence,
+                    }));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The handler, retried with backoff; then the msgid recorded, or the dead letter.
+    async fn deliver(&self, lease: &Lease, message: Message) -> Result<(), DrainError> {
+        let mut backoff = self.config.initial_backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.handler.handle(message.clone()).await {
+                Ok(()) => {
+                    self.store.mark_handled(lease, &message.msgid).await?;
+                    return Ok(());
+                }
+                Err(err) if attempt >= self.config.max_attempts => {
+                    tracing::warn!(open_kfid = %self.open_kfid, msgid = %message.msgid, attempts = attempt, error = %err, "message to the dead letters");
+                    let letter = DeadLetter {
+                        open_kfid: self.open_kfid.clone(),
+                        msgid: message.msgid.clone(),
+                        message: serde_json::to_string(&message).unwrap_or_default(),
+                        error: err.to_string(),
+                        attempts: attempt,
+                        at: std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0)),
+                    };
+                    self.store.dead_letter(lease, letter).await?;
+                    return Ok(());
+                }
+                Err(err) => {
+                    tracing::info!(open_kfid = %self.open_kfid, msgid = %message.msgid, attempt, error = %err, "handler failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.config.max_backoff);
+                }
+            }
+        }
+    }
+}
+
+/// Why a drain stopped.
+#[derive(Debug, thiserror::Error)]
+enum DrainError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Api(#[from] crate::Error),
+}

@@ -1,0 +1,310 @@
+//! The consumer against the emulator: each message handed over once and in order, the
+//! cursor and the handled msgids surviving a restart, poison messages to the dead
+//! letters, callbacks as triggers, leases with fences, and a graceful shutdown.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+use wecom_kf::consumer::{
+    Consumer, ConsumerConfig, HandlerError, SqliteStore, Store, StoreError, Trigger,
+};
+use wecom_kf::types::kf::message::Message;
+use wecom_kf_emulator::Running;
+
+use crate::{avatar, client, control, emulator};
+
+fn config(holder: &str) -> ConsumerConfig {
+    let mut config = ConsumerConfig::default();
+    config.poll_interval = Duration::from_millis(50);
+    config.initial_backoff = Duration::from_millis(1);
+    config.max_backoff = Duration::from_millis(5);
+    config.max_attempts = 3;
+    holder.clone_into(&mut config.holder);
+    config
+}
+
+async fn says(em: &Running, kfid: &str, who: &str, text: &str) {
+    control(
+        em,
+        &format!("/__emulator/customers/{who}/send"),
+        &json!({"open_kfid": kfid, "msgtype": "text", "text": {"content": text}}),
+    )
+    .await;
+}
+
+async fn customer(em: &Running) -> String {
+    control(em, "/__emulator/customers", &json!({})).await["external_userid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// Run a consumer until `done(seen)` or 10 s; then shut it down and wait for it.
+async fn consume(
+    em: &Running,
+    store: SqliteStore,
+    accounts: Vec<String>,
+    seen: Seen,
+    fail_on: Option<&'static str>,
+    done: impl Fn(&[String]) -> bool,
+) -> Result<(), StoreError> {
+    let handler = {
+        let seen = seen.clone();
+        move |m: Message| {
+            let seen = seen.clone();
+            async move {
+                let text = m.content.as_text().unwrap_or_default().to_owned();
+                if fail_on.is_some_and(|poison| text == poison) {
+                    return Err(HandlerError::new("cannot digest this"));
+                }
+                seen.lock().unwrap().push(text);
+                Ok(())
+            }
+        }
+    };
+    let consumer = Consumer::new(client(em), store, handler, config("test"));
+    let (_triggers, rx) = mpsc::channel(8);
+    let (stop, shutdown) = watch::channel(false);
+    let running = tokio::spawn(consumer.run(accounts, rx, shutdown));
+    for _ in 0..500 {
+        if done(&seen.lock().unwrap()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap()
+}
+
+#[tokio::test]
+async fn every_message_is_handled_once_in_order_and_a_restart_resumes_after_it() {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = client
+        .account()
+        .add("客服", avatar(&client).await)
+        .await
+        .unwrap();
+    let (a, b) = (customer(&em).await, customer(&em).await);
+    for i in 0..5 {
+        says(&em, &kfid, &a, &format!("a{i}")).await;
+        says(&em, &kfid, &b, &format!("b{i}")).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consumer.db");
+    let seen: Seen = Arc::default();
+    consume(
+        &em,
+        SqliteStore::open(&path).unwrap(),
+        vec![kfid.clone()],
+        seen.clone(),
+        None,
+        |s| s.len() >= 10,
+    )
+    .await
+    .unwrap();
+    let first: Vec<String> = seen.lock().unwrap().clone();
+    let expected: Vec<String> = (0..5)
+        .flat_map(|i| [format!("a{i}"), format!("b{i}")])
+        .collect();
+    assert_eq!(first, expected, "in the order of the log, once each");
+
+    // A restart on the same store: only what is new.
+    says(&em, &kfid, &a, "after").await;
+    let again: Seen = Arc::default();
+    consume(
+        &em,
+        SqliteStore::open(&path).unwrap(),
+        vec![kfid.clone()],
+        again.clone(),
+        None,
+        |s| !s.is_empty(),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(*again.lock().unwrap(), ["after"]);
+}
+
+#[tokio::test]
+async fn a_poison_message_goes_to_the_dead_letters_and_the_next_ones_are_delivered() {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = client
+        .account()
+        .add("客服", avatar(&client).await)
+        .await
+        .unwrap();
+    let who = customer(&em).await;
+    for text in ["before", "poison", "after"] {
+        says(&em, &kfid, &who, text).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consumer.db");
+    let seen: Seen = Arc::default();
+    consume(
+        &em,
+        SqliteStore::open(&path).unwrap(),
+        vec![kfid.clone()],
+        seen.clone(),
+        Some("poison"),
+        |s| s.len() >= 2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["before", "after"]);
+    let letters = SqliteStore::open(&path)
+        .unwrap()
+        .dead_letters()
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].attempts, 3);
+    assert_eq!(letters[0].error, "cannot digest this");
+    assert!(letters[0].message.contains("poison"));
+}
+
+#[tokio::test]
+async fn a_callback_trigger_syncs_at_once_with_its_token() {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = client
+        .account()
+        .add("客服", avatar(&client).await)
+        .await
+        .unwrap();
+    let who = customer(&em).await;
+    let dir = tempfile::tempdir().unwrap();
+    let seen: Seen = Arc::default();
+    let handler = {
+        let seen = seen.clone();
+        move |m: Message| {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .unwrap()
+                    .push(m.content.as_text().unwrap_or_default().to_owned());
+                Ok(())
+            }
+        }
+    };
+    let mut slow = config("t");
+    slow.poll_interval = Duration::from_secs(3600);
+    let consumer = Consumer::new(
+        client,
+        SqliteStore::open(dir.path().join("c.db")).unwrap(),
+        handler,
+        slow,
+    );
+    let (triggers, rx) = mpsc::channel(8);
+    let (stop, shutdown) = watch::channel(false);
+    // No account to start with: the trigger names it.
+    let running = tokio::spawn(consumer.run(Vec::new(), rx, shutdown));
+    says(&em, &kfid, &who, "叮").await;
+    let token = control(&em, "/__emulator/sync_token", &json!({"open_kfid": kfid})).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    triggers
+        .send(Trigger::new(&kfid, Some(token)))
+        .await
+        .unwrap();
+    for _ in 0..250 {
+        if !seen.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(*seen.lock().unwrap(), ["叮"]);
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_lease_is_held_by_one_holder_and_a_stale_fence_cannot_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leases.db");
+    let (one, two) = (
+        SqliteStore::open(&path).unwrap(),
+        SqliteStore::open(&path).unwrap(),
+    );
+    let ttl = Duration::from_millis(200);
+    let first = one.acquire("wk1", "A", ttl).await.unwrap().unwrap();
+    assert!(
+        two.acquire("wk1", "B", ttl).await.unwrap().is_none(),
+        "A holds it"
+    );
+    assert_eq!(
+        one.acquire("wk1", "A", ttl).await.unwrap().unwrap().fence,
+        first.fence,
+        "a renewal keeps the fence"
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let second = two.acquire("wk1", "B", ttl).await.unwrap().unwrap();
+    assert_eq!(second.fence, first.fence + 1, "a new holder, a new fence");
+    let refused = one.commit_cursor(&first, "stale").await.unwrap_err();
+    assert!(matches!(refused, StoreError::Fenced { .. }), "{refused}");
+    assert!(one.mark_handled(&first, "m1").await.is_err());
+    two.commit_cursor(&second, "fresh").await.unwrap();
+    assert_eq!(one.cursor("wk1").await.unwrap().as_deref(), Some("fresh"));
+}
+
+#[tokio::test]
+async fn shutdown_lets_the_message_in_hand_finish_and_records_it() {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = client
+        .account()
+        .add("客服", avatar(&client).await)
+        .await
+        .unwrap();
+    let who = customer(&em).await;
+    says(&em, &kfid, &who, "slow").await;
+    says(&em, &kfid, &who, "next").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let (started, mut began) = mpsc::channel(1);
+    let handler = move |_m: Message| {
+        let started = started.clone();
+        async move {
+            let _ = started.send(()).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(())
+        }
+    };
+    let consumer = Consumer::new(
+        client,
+        SqliteStore::open(&path).unwrap(),
+        handler,
+        config("s"),
+    );
+    let (_triggers, rx) = mpsc::channel(8);
+    let (stop, shutdown) = watch::channel(false);
+    let running = tokio::spawn(consumer.run(vec![kfid.clone()], rx, shutdown));
+    tokio::time::timeout(Duration::from_secs(10), began.recv())
+        .await
+        .unwrap();
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    let page = crate::client(&em).message().sync(&kfid).await.unwrap();
+    let msgid = &page.msg_list[0].msgid;
+    assert!(
+        store.is_handled(&kfid, msgid).await.unwrap(),
+        "the message in hand was recorded"
+    );
+    // The page's cursor was not committed: a restart reads the page again, skips the
+    // handled message by its msgid and hands over the next one only.
+    let seen: Seen = Arc::default();
+    consume(&em, store, vec![kfid.clone()], seen.clone(), None, |s| {
+        !s.is_empty()
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(*seen.lock().unwrap(), ["next"]);
+}
