@@ -4,8 +4,8 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     account::AccountCommand, callback::CallbackCommand, customer::CustomerCommand,
-    media::MediaCommand, msg::MsgCommand, sandbox::SandboxCommand, servicer::ServicerCommand,
-    session::SessionCommand, stats::StatsCommand, token::TokenCommand,
+    media::MediaCommand, msg::MsgCommand, sandbox::SandboxCommand, serve::Serve,
+    servicer::ServicerCommand, session::SessionCommand, stats::StatsCommand, token::TokenCommand,
 };
 use crate::options::Global;
 
@@ -36,6 +36,9 @@ pub enum Command {
     /// Read messages as JSON Lines, send them, welcome, recall.
     #[command(subcommand)]
     Msg(MsgCommand),
+    /// Run a bot in production: the callback receiver and the consumer in one process,
+    /// each message to --exec, --webhook or stdout, with /healthz and /metrics.
+    Serve(Serve),
     /// Callback tools: check a URL, open a captured callback, build a test one.
     #[command(subcommand)]
     Callback(CallbackCommand),

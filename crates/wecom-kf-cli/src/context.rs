@@ -17,7 +17,7 @@ pub struct Context {
     pub client: Client,
     pub out: Output,
     /// Keeps the embedded emulator alive while the command runs.
-    _sandbox: Option<Running>,
+    sandbox: Option<Running>,
 }
 
 /// The sandbox database: `WECOM_KF_SANDBOX_DB`, else `<data dir>/wecom-kf/sandbox.db`.
@@ -47,6 +47,11 @@ pub async fn start_sandbox() -> Result<Running, CliError> {
 }
 
 impl Context {
+    /// The embedded emulator, when running in the sandbox.
+    pub fn sandbox(&self) -> Option<&Running> {
+        self.sandbox.as_ref()
+    }
+
     /// Build the client from the global options.
     pub async fn new(global: &Global) -> Result<Context, CliError> {
         let out = Output::new(global.format);
@@ -61,7 +66,7 @@ impl Context {
             return Ok(Context {
                 client,
                 out,
-                _sandbox: Some(sandbox),
+                sandbox: Some(sandbox),
             });
         }
         let profile = match config::config_path() {
@@ -81,7 +86,7 @@ impl Context {
         Ok(Context {
             client: builder.build()?,
             out,
-            _sandbox: None,
+            sandbox: None,
         })
     }
 }

@@ -49,6 +49,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Session(command) => {
             commands::session::run(command, &context::Context::new(&cli.global).await?).await
         }
+        Command::Serve(serve) => commands::serve::run(serve, &cli.global).await,
         Command::Callback(command) => commands::callback::run(command, &cli.global).await,
         Command::Msg(command) => {
             commands::msg::run(command, &context::Context::new(&cli.global).await?).await

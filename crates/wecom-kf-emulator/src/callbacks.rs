@@ -33,6 +33,18 @@ pub struct Setting {
 }
 
 impl Setting {
+    /// A setting with a crypto already built (the receiveid must be the corp id), and
+    /// the control plane's defaults.
+    pub fn with_crypto(url: impl Into<String>, crypto: Crypto) -> Setting {
+        Setting {
+            url: url.into(),
+            crypto,
+            timeout: Duration::from_secs(5),
+            attempts: 3,
+            retry: Duration::from_secs(1),
+        }
+    }
+
     /// A setting with the defaults of the control plane: 5 s timeout, 3 attempts, 1 s
     /// between them. The Token and key are checked here (-40004, saying what is wrong).
     pub fn new(

@@ -6,6 +6,7 @@ pub mod customer;
 pub mod media;
 pub mod msg;
 pub mod sandbox;
+pub mod serve;
 pub mod servicer;
 pub mod session;
 pub mod stats;

@@ -10,6 +10,7 @@ mod import;
 mod messages;
 mod sandbox;
 mod secrets;
+mod serve;
 mod sessions;
 mod token_cache;
 

@@ -1,0 +1,419 @@
+//! `wecom-kf serve`: the callback receiver and the consumer as one production process.
+//!
+//! Callbacks arrive at `--path`; each `kf_msg_or_event` makes its account sync at once
+//! with the callback's Token, and every account is polled as the fallback. Each message
+//! or event is handed over as JSON: to `--exec CMD` on stdin, to `--webhook URL`, or as
+//! a JSON line on stdout. A reply goes out with a msgid derived from the message it
+//! answers, so a message handled again after a crash is not answered twice. `/healthz`
+//! and a Prometheus `/metrics` are served beside the callback; SIGTERM or Ctrl-C lets
+//! the message in hand finish.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use clap::Args;
+use futures_util::TryStreamExt as _;
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::{mpsc, watch};
+use wecom_kf::Client;
+use wecom_kf::callback::{CallbackEvent, Crypto, Receiver};
+use wecom_kf::consumer::{
+    Consumer, ConsumerConfig, HandlerError, SqliteStore, Trigger, reply_msgid,
+};
+use wecom_kf::types::kf::message::{Content, Message, Origin};
+use wecom_kf::types::kf::send_msg::SendMsg;
+
+use crate::config::callback_settings;
+use crate::context::Context;
+use crate::error::CliError;
+use crate::options::Global;
+
+/// `wecom-kf serve`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  wecom-kf serve --listen 0.0.0.0:8080 --exec ./bot.sh\n  wecom-kf serve --listen 0.0.0.0:8080 --webhook http://127.0.0.1:9000/kf --store sqlite:/var/lib/wecom-kf/consumer.db\n  wecom-kf --sandbox serve --exec 'jq -r .text.content'   # an echo bot, offline\n\nThe callback Token and EncodingAESKey come from WECOM_KF_CALLBACK_TOKEN and\nWECOM_KF_CALLBACK_AES_KEY (or the profile), never from flags."
+)]
+pub struct Serve {
+    /// Where to listen for callbacks, /healthz and /metrics.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The callback path configured in the admin console.
+    #[arg(long, default_value = "/callback")]
+    path: String,
+    /// Where the cursors, handled msgids and dead letters live: sqlite:PATH.
+    #[arg(long, value_name = "sqlite:PATH")]
+    store: Option<String>,
+    /// Run this for each message (`sh -c`), the message as JSON on stdin. Exit 0:
+    /// handled; otherwise retried. A non-empty stdout is sent back to the customer.
+    #[arg(long, conflicts_with = "webhook", value_name = "CMD")]
+    exec: Option<String>,
+    /// POST each message as JSON here. A 2xx: handled; a JSON answer may carry a reply:
+    /// {"reply":"text"} or {"messages":[{"msgtype":"text","text":{"content":"…"}}]}.
+    #[arg(long, value_name = "URL")]
+    webhook: Option<String>,
+    /// Seconds between polls of each account (the fallback when no callback comes).
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    poll: u64,
+    /// Attempts per message before it goes to the dead letters.
+    #[arg(long, default_value_t = 5)]
+    max_attempts: u32,
+}
+
+/// What the process counts, for /metrics.
+#[derive(Default)]
+struct Metrics {
+    handled: AtomicU64,
+    failures: AtomicU64,
+    replies: AtomicU64,
+    /// Seconds between a message's send_time and its handling, last seen.
+    lag_secs: AtomicI64,
+}
+
+/// Where messages go.
+enum Sink {
+    Exec(String),
+    Webhook(String, reqwest::Client),
+    Stdout,
+}
+
+struct Bot {
+    client: Client,
+    sink: Sink,
+    metrics: Arc<Metrics>,
+}
+
+impl Bot {
+    /// Send the handler's answers to the customer, each with a msgid derived from the
+    /// message, so a second run of the same message sends nothing twice.
+    async fn reply(&self, message: &Message, replies: Vec<Content>) -> Result<(), HandlerError> {
+        let (Some(open_kfid), Some(customer)) = (message.open_kfid(), message.external_userid())
+        else {
+            return Ok(());
+        };
+        for (n, content) in replies.into_iter().enumerate() {
+            let msgid = reply_msgid(message, u32::try_from(n).unwrap_or(u32::MAX));
+            let send = SendMsg::new(open_kfid, customer, content).msgid(msgid);
+            match self.client.message().send_request(send).await {
+                Ok(_) => {
+                    self.metrics.replies.fetch_add(1, Ordering::Relaxed);
+                }
+                // Sent by an earlier run: the service refused the duplicate msgid.
+                Err(err)
+                    if err.api_code() == Some(wecom_kf::types::kf::send_msg::DUPLICATE_MSGID) => {}
+                // The session does not allow it (a servicer has it, quota, window): the
+                // reply cannot be sent by retrying; say so and go on.
+                Err(err) if err.diagnosis().is_some() || err.is_validation() => {
+                    eprintln!("warning: reply not sent: {err}");
+                }
+                Err(err) => return Err(HandlerError::new(format!("reply failed: {err}"))),
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle(&self, message: Message) -> Result<(), HandlerError> {
+        let json = serde_json::to_string(&message).map_err(|e| HandlerError::new(e.to_string()))?;
+        let replies = match &self.sink {
+            Sink::Stdout => {
+                let mut out = tokio::io::stdout();
+                out.write_all(format!("{json}\n").as_bytes())
+                    .await
+                    .map_err(|e| HandlerError::new(format!("stdout: {e}")))?;
+                Vec::new()
+            }
+            Sink::Exec(cmd) => exec(cmd, &json).await?,
+            Sink::Webhook(url, http) => webhook(http, url, &json).await?,
+        };
+        // Only customers' messages are answered; events and servicers' messages are not.
+        if message.origin == Origin::Customer {
+            self.reply(&message, replies).await?;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        self.metrics
+            .lag_secs
+            .store(now - message.send_time, Ordering::Relaxed);
+        self.metrics.handled.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+async fn exec(cmd: &str, json: &str) -> Result<Vec<Content>, HandlerError> {
+    let mut child = tokio::process::Command::new("sh")
+        .args(["-c", cmd])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| HandlerError::new(format!("cannot run {cmd:?}: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A command that does not read its stdin is fine.
+        let _ = stdin.write_all(json.as_bytes()).await;
+    }
+    let out = child
+        .wait_with_output()
+        .await
+        .map_err(|e| HandlerError::new(format!("{cmd:?}: {e}")))?;
+    if !out.status.success() {
+        return Err(HandlerError::new(format!(
+            "{cmd:?} exited with {}",
+            out.status
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
+    Ok(if text.is_empty() {
+        Vec::new()
+    } else {
+        vec![Content::text(text)]
+    })
+}
+
+async fn webhook(
+    http: &reqwest::Client,
+    url: &str,
+    json: &str,
+) -> Result<Vec<Content>, HandlerError> {
+    let answer = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(json.to_owned())
+        .send()
+        .await
+        .map_err(|e| HandlerError::new(format!("webhook: {}", e.without_url())))?;
+    let status = answer.status();
+    if !status.is_success() {
+        return Err(HandlerError::new(format!("webhook answered HTTP {status}")));
+    }
+    let bytes = answer.bytes().await.unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let mut replies = Vec::new();
+    if let Some(text) = body["reply"].as_str().filter(|t| !t.is_empty()) {
+        replies.push(Content::text(text));
+    }
+    for m in body["messages"].as_array().into_iter().flatten() {
+        let msgtype = m["msgtype"].as_str().unwrap_or_default();
+        replies.push(Content::from_wire(msgtype, m[msgtype].clone()));
+    }
+    Ok(replies)
+}
+
+fn metrics_text(metrics: &Metrics, receiver: &Receiver) -> String {
+    let stats = receiver.stats();
+    format!(
+        "# HELP wecom_kf_messages_handled_total Messages and events handed to the handler successfully.\n# TYPE wecom_kf_messages_handled_total counter\nwecom_kf_messages_handled_total {}\n\
+         # HELP wecom_kf_replies_total Replies sent to customers.\n# TYPE wecom_kf_replies_total counter\nwecom_kf_replies_total {}\n\
+         # HELP wecom_kf_handler_failures_total Handler attempts that failed.\n# TYPE wecom_kf_handler_failures_total counter\nwecom_kf_handler_failures_total {}\n\
+         # HELP wecom_kf_sync_lag_seconds Seconds from the last handled message's send_time to its handling.\n# TYPE wecom_kf_sync_lag_seconds gauge\nwecom_kf_sync_lag_seconds {}\n\
+         # HELP wecom_kf_callbacks_received_total Callbacks checked and queued.\n# TYPE wecom_kf_callbacks_received_total counter\nwecom_kf_callbacks_received_total {}\n\
+         # HELP wecom_kf_callbacks_deduplicated_total Repeated deliveries not queued again.\n# TYPE wecom_kf_callbacks_deduplicated_total counter\nwecom_kf_callbacks_deduplicated_total {}\n\
+         # HELP wecom_kf_callbacks_refused_total Callbacks refused (forged, stale, malformed).\n# TYPE wecom_kf_callbacks_refused_total counter\nwecom_kf_callbacks_refused_total {}\n",
+        metrics.handled.load(Ordering::Relaxed),
+        metrics.replies.load(Ordering::Relaxed),
+        metrics.failures.load(Ordering::Relaxed),
+        metrics.lag_secs.load(Ordering::Relaxed),
+        stats.received,
+        stats.deduplicated,
+        stats.refused,
+    )
+}
+
+fn store_path(spec: Option<&str>) -> Result<PathBuf, CliError> {
+    if let Some(spec) = spec {
+        return spec
+            .strip_prefix("sqlite:")
+            .map(PathBuf::from)
+            .ok_or_else(|| CliError::Usage(format!("--store must be sqlite:PATH, got {spec:?}")));
+    }
+    let dir = dirs::data_dir()
+        .ok_or_else(|| CliError::Config("no data directory; pass --store sqlite:PATH".into()))?;
+    Ok(dir.join("wecom-kf").join("consumer.db"))
+}
+
+/// The callback crypto: the settings, or in the sandbox a fresh random pair.
+fn crypto(global: &Global) -> Result<Crypto, CliError> {
+    let settings = callback_settings(global);
+    let (token, key, corp_id) = match settings {
+        Ok((token, key, corp)) => (token.expose().to_owned(), key.expose().to_owned(), corp),
+        Err(_) if global.sandbox => {
+            use rand::Rng as _;
+            use rand::distr::Alphanumeric;
+            let random = |n| {
+                rand::rng()
+                    .sample_iter(&Alphanumeric)
+                    .take(n)
+                    .map(char::from)
+                    .collect::<String>()
+            };
+            (
+                random(16),
+                random(43),
+                wecom_kf_emulator::DEMO_CORP_ID.to_owned(),
+            )
+        }
+        Err(err) => return Err(err),
+    };
+    Crypto::new(token, &key, corp_id)
+        .map_err(|e| CliError::Input(format!("WECOM_KF_CALLBACK_AES_KEY: {e}")))
+}
+
+pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
+    let crypto = crypto(global)?;
+    let ctx = Context::new(global).await?;
+    let path = store_path(serve.store.as_deref())?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CliError::Config(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let store = SqliteStore::open(&path)
+        .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
+    let (receiver, events) = Receiver::new(crypto.clone());
+    let metrics = Arc::new(Metrics::default());
+    let app = http_app(&receiver, &metrics, &serve.path);
+    let listener = tokio::net::TcpListener::bind(&serve.listen)
+        .await
+        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", serve.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Config(e.to_string()))?;
+    eprintln!(
+        "listening on http://{addr} (callbacks at {}, /healthz, /metrics)",
+        serve.path
+    );
+    let (stop, shutdown) = watch::channel(false);
+    let server = {
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = shutdown.wait_for(|s| *s).await;
+                })
+                .await;
+        })
+    };
+    // In the sandbox, the embedded emulator pushes its callbacks here.
+    if let Some(sandbox) = ctx.sandbox() {
+        let setting = wecom_kf_emulator::CallbackSetting::with_crypto(
+            format!("http://{addr}{}", serve.path),
+            crypto.clone(),
+        );
+        sandbox
+            .emulator()
+            .set_callback(setting)
+            .await
+            .map_err(|why| CliError::Config(format!("the sandbox could not reach serve: {why}")))?;
+    }
+    // Every account the app manages, and any account a callback names.
+    let accounts: Vec<String> = ctx
+        .client
+        .account()
+        .list_all()
+        .try_filter(|a| std::future::ready(a.manage_privilege != Some(false)))
+        .map_ok(|a| a.open_kfid)
+        .try_collect()
+        .await?;
+    let (triggers, trigger_rx) = mpsc::channel(1024);
+    tokio::spawn(forward(events, triggers));
+    let sink = match (serve.exec, serve.webhook) {
+        (Some(cmd), _) => Sink::Exec(cmd),
+        (None, Some(url)) => Sink::Webhook(url, reqwest::Client::new()),
+        (None, None) => Sink::Stdout,
+    };
+    let bot = Arc::new(Bot {
+        client: ctx.client.clone(),
+        sink,
+        metrics: metrics.clone(),
+    });
+    let handler = {
+        let (bot, metrics) = (bot, metrics.clone());
+        move |message: Message| {
+            let (bot, metrics) = (bot.clone(), metrics.clone());
+            async move {
+                let result = bot.handle(message).await;
+                if result.is_err() {
+                    metrics.failures.fetch_add(1, Ordering::Relaxed);
+                }
+                result
+            }
+        }
+    };
+    let mut config = ConsumerConfig::default();
+    config.poll_interval = Duration::from_secs(serve.poll.max(1));
+    config.max_attempts = serve.max_attempts.max(1);
+    let consumer = Consumer::new(ctx.client.clone(), store, handler, config);
+    tokio::spawn(async move {
+        terminated().await;
+        let _ = stop.send(true);
+    });
+    let result = consumer.run(accounts, trigger_rx, shutdown).await;
+    let _ = server.await;
+    result.map_err(|e| CliError::Config(format!("the consumer's store failed: {e}")))
+}
+
+/// The HTTP side: the receiver at `path`, `/healthz` and `/metrics`.
+fn http_app(receiver: &Receiver, metrics: &Arc<Metrics>, path: &str) -> Router {
+    Router::new()
+        .merge(receiver.router(path))
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get({
+                let (metrics, receiver) = (metrics.clone(), receiver.clone());
+                move || {
+                    let text = metrics_text(&metrics, &receiver);
+                    async move { text }
+                }
+            }),
+        )
+}
+
+/// Callbacks become triggers: a `kf_msg_or_event` syncs its account with its Token, an
+/// authorisation adds the accounts it names.
+async fn forward(mut events: mpsc::Receiver<CallbackEvent>, triggers: mpsc::Sender<Trigger>) {
+    while let Some(event) = events.recv().await {
+        let wanted = match event {
+            CallbackEvent::KfMsgOrEvent {
+                open_kfid, token, ..
+            } => {
+                vec![Trigger::new(open_kfid, Some(token))]
+            }
+            CallbackEvent::KfAccountAuthChange { added, .. } => {
+                added.into_iter().map(|id| Trigger::new(id, None)).collect()
+            }
+            _ => Vec::new(),
+        };
+        for trigger in wanted {
+            if triggers.send(trigger).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// SIGTERM or Ctrl-C.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,115 @@
+//! `wecom-kf serve` in the sandbox: a customer writes, the consumer hands the message to
+//! `--exec`, its stdout goes back to the customer, once; /healthz and /metrics answer;
+//! SIGTERM stops it cleanly.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::sessions::Sandbox;
+use crate::{PNG, bare};
+
+fn get(url: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
+}
+
+#[test]
+fn serve_answers_each_customer_message_once_through_exec_and_stops_on_sigterm() {
+    let sb = Sandbox::new();
+    let avatar = sb.0.path().join("avatar.png");
+    std::fs::write(&avatar, PNG).unwrap();
+    let added = sb.run(&[
+        "--sandbox",
+        "account",
+        "add",
+        "--name",
+        "售后",
+        "--avatar",
+        avatar.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let who = sb.line(&["sandbox", "customer", "--nickname", "小明"]);
+    let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
+    let mut serve = bare(sb.0.path())
+        .args([
+            "--sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1",
+            "--store",
+            &store,
+        ])
+        .args(["--exec", "cat > /dev/null; echo pong"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(serve.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let base = first
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .to_owned();
+    assert_eq!(get(&format!("{base}/healthz")), "ok");
+
+    sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
+    sb.line(&["sandbox", "say", &who, &kfid, "在吗"]);
+    // Bounded: the consumer polls every second.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut replies = Vec::new();
+    while Instant::now() < deadline {
+        let inbox = sb.run(&[
+            "--sandbox",
+            "--format",
+            "json",
+            "sandbox",
+            "inbox",
+            &who,
+            &kfid,
+        ]);
+        replies = inbox.ok().json().as_array().unwrap().clone();
+        if replies.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    assert!(replies.iter().all(|m| m["text"]["content"] == "pong"));
+    let metrics = get(&format!("{base}/metrics"));
+    assert!(
+        metrics.contains("wecom_kf_messages_handled_total 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("wecom_kf_replies_total 2"), "{metrics}");
+
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = serve.wait().unwrap();
+    assert!(status.success(), "{status}");
+    // Nothing twice after more polls: exactly one reply per message.
+    std::thread::sleep(Duration::from_millis(300));
+    let inbox = sb.run(&[
+        "--sandbox",
+        "--format",
+        "json",
+        "sandbox",
+        "inbox",
+        &who,
+        &kfid,
+    ]);
+    assert_eq!(inbox.ok().json().as_array().unwrap().len(), 2);
+}
