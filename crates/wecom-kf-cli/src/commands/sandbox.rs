@@ -81,6 +81,22 @@ pub enum SandboxCommand {
         /// The account.
         open_kfid: String,
     },
+    /// Be a customer: type messages to an account of the sandbox and read the bot's
+    /// answers. Each message goes through the emulator, a signed callback, the
+    /// receiver, the consumer and the handler (an echo bot, or --exec CMD), then
+    /// send_msg. An empty line or Ctrl-D ends.
+    #[command(
+        after_help = "Examples:\n  wecom-kf sandbox chat\n  wecom-kf sandbox chat --exec 'jq -r \"\\\"收到：\\(.text.content)\\\"\"'"
+    )]
+    Chat {
+        /// The bot: run this for each message, as `wecom-kf serve --exec` does (the
+        /// message as JSON on stdin, stdout is the answer). Default: an echo bot.
+        #[arg(long, value_name = "CMD")]
+        exec: Option<String>,
+        /// The account to write to (default: the first one, created if none).
+        #[arg(long)]
+        account: Option<String>,
+    },
     /// Route an account's new sessions to its serving servicers (as a corp that lets
     /// servicers take customers does), or leave them to the API (the default).
     #[command(
@@ -198,6 +214,7 @@ pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliErro
             }
             Ok(())
         }
+        SandboxCommand::Chat { exec, account } => chat(global, exec, account).await,
         SandboxCommand::Routing { open_kfid, mode } => {
             let sandbox = start_sandbox().await?;
             sandbox
@@ -218,7 +235,7 @@ async fn demo(global: &Global) -> Result<(), CliError> {
         .build()?;
     let out = Output::new(global.format);
     let accounts = client.account();
-    let step = |n: u8, text: &str| out.line(format!("\n[{n}/6] {text}"));
+    let step = |n: u8, text: &str| out.line(format!("\n[{n}/7] {text}"));
 
     let before: Vec<_> = accounts.list_all().try_collect().await?;
     out.line(format!(
@@ -272,6 +289,160 @@ async fn demo(global: &Global) -> Result<(), CliError> {
         "\n{} account(s) now; run `wecom-kf sandbox demo` again and they are still there.",
         after.len()
     ))?;
-    out.line("Try: wecom-kf --sandbox account list --format json   |   wecom-kf sandbox reset")?;
+    step(
+        7,
+        "a customer writes, and a bot answers through a signed callback",
+    )?;
+    let lines = futures_util::stream::iter(["你好，我想查一下我的订单".to_owned()]);
+    conversation(
+        &sandbox,
+        &client,
+        &open_kfid,
+        super::serve::Sink::Echo,
+        lines,
+        &out,
+    )
+    .await?;
+    out.line("\nYour turn: wecom-kf sandbox chat   |   wecom-kf --sandbox account list --format json   |   wecom-kf sandbox reset")?;
     Ok(())
+}
+
+/// The sandbox's client and an account to talk to (the given one, the first one, or a
+/// new one).
+async fn chat_account(client: &Client, account: Option<String>) -> Result<String, CliError> {
+    if let Some(account) = account {
+        return Ok(account);
+    }
+    let existing: Vec<_> = client.account().list_all().try_collect().await?;
+    if let Some(first) = existing
+        .into_iter()
+        .find(|a| a.manage_privilege != Some(false))
+    {
+        return Ok(first.open_kfid);
+    }
+    let avatar = client
+        .media()
+        .upload(
+            wecom_kf::types::media::MediaType::Image,
+            wecom_kf::media::Media::bytes("avatar.png", wecom_kf_emulator::DEFAULT_AVATAR_PNG),
+        )
+        .await?;
+    Ok(client.account().add("客服", &avatar.media_id).await?)
+}
+
+/// A customer's conversation with the bot, through the whole loop: each line is sent
+/// by the customer, and what the customer then sees is printed, with the session's
+/// state when it changes.
+async fn conversation(
+    sandbox: &wecom_kf_emulator::Running,
+    client: &Client,
+    open_kfid: &str,
+    sink: super::serve::Sink,
+    lines: impl futures_util::Stream<Item = String>,
+    out: &Output,
+) -> Result<(), CliError> {
+    let em = sandbox.emulator();
+    let customer = em.add_customer("你").map_err(|r| refused(&r))?;
+    let mut store_path = sandbox_db()?;
+    store_path.set_file_name("sandbox-consumer.db");
+    let mut config = wecom_kf::consumer::ConsumerConfig::default();
+    config.poll_interval = std::time::Duration::from_secs(5);
+    // The sandbox's callbacks are signed with a pair made for this conversation.
+    let crypto = {
+        use rand::Rng as _;
+        use rand::distr::Alphanumeric;
+        let random = |n| {
+            rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(n)
+                .map(char::from)
+                .collect::<String>()
+        };
+        wecom_kf::callback::Crypto::new(random(16), &random(43), wecom_kf_emulator::DEMO_CORP_ID)
+            .map_err(|e| CliError::Config(e.to_string()))?
+    };
+    let (pipeline, _) = super::serve::start(super::serve::Parts {
+        client: client.clone(),
+        sandbox: Some(sandbox),
+        crypto,
+        listen: "127.0.0.1:0",
+        path: "/callback",
+        store: super::serve::open_store(&store_path)?,
+        sink,
+        config,
+        announce: false,
+    })
+    .await?;
+    let mut state = None;
+    let mut seen = 0;
+    let mut lines = std::pin::pin!(lines);
+    while let Some(line) = futures_util::StreamExt::next(&mut lines).await {
+        let line = line.trim().to_owned();
+        if line.is_empty() {
+            break;
+        }
+        out.line(format!("你: {line}"))?;
+        em.customer_says(&customer, open_kfid, &line)
+            .map_err(|r| refused(&r))?;
+        // Bounded: the answer comes through the callback in milliseconds.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let inbox = em.inbox(&customer, open_kfid).map_err(|r| refused(&r))?;
+            if inbox.len() > seen || std::time::Instant::now() > deadline {
+                for m in &inbox[seen..] {
+                    let kind = m["msgtype"].as_str().unwrap_or_default();
+                    let what = m[kind]["content"]
+                        .as_str()
+                        .map_or_else(|| m[kind].to_string(), str::to_owned);
+                    out.line(format!("客服: {what}"))?;
+                }
+                if inbox.len() == seen {
+                    out.line("(no answer within 10 s)")?;
+                }
+                seen = inbox.len();
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let now = client
+            .session()
+            .get(open_kfid, &customer)
+            .await?
+            .service_state;
+        if state != Some(now) {
+            out.line(format!("  [session: {now}]"))?;
+            state = Some(now);
+        }
+    }
+    pipeline.stop().await
+}
+
+async fn chat(
+    global: &Global,
+    exec: Option<String>,
+    account: Option<String>,
+) -> Result<(), CliError> {
+    let sandbox = start_sandbox().await?;
+    let client = Client::builder()
+        .base_url(sandbox.base_url())
+        .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
+        .secret(wecom_kf_emulator::DEMO_SECRET)
+        .build()?;
+    let open_kfid = chat_account(&client, account).await?;
+    let out = Output::new(global.format);
+    eprintln!(
+        "You are a customer writing to {open_kfid}; the bot is {}. An empty line or Ctrl-D ends.",
+        exec.as_deref().unwrap_or("an echo bot")
+    );
+    let sink = exec.map_or(super::serve::Sink::Echo, super::serve::Sink::Exec);
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    let lines = futures_util::stream::unfold(stdin, |mut stdin| async move {
+        use tokio::io::AsyncBufReadExt as _;
+        let mut line = String::new();
+        match stdin.read_line(&mut line).await {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some((line, stdin)),
+        }
+    });
+    conversation(&sandbox, &client, &open_kfid, sink, lines, &out).await
 }

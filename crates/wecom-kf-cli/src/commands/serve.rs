@@ -65,7 +65,7 @@ pub struct Serve {
 
 /// What the process counts, for /metrics.
 #[derive(Default)]
-struct Metrics {
+pub(crate) struct Metrics {
     handled: AtomicU64,
     failures: AtomicU64,
     replies: AtomicU64,
@@ -74,10 +74,15 @@ struct Metrics {
 }
 
 /// Where messages go.
-enum Sink {
+pub(crate) enum Sink {
+    /// `sh -c CMD`, the message on stdin, stdout replied.
     Exec(String),
+    /// POST the message; a JSON answer may carry replies.
     Webhook(String, reqwest::Client),
+    /// A JSON line on stdout.
     Stdout,
+    /// Answer each text with itself: the sandbox's default bot.
+    Echo,
 }
 
 struct Bot {
@@ -126,6 +131,11 @@ impl Bot {
                 Vec::new()
             }
             Sink::Exec(cmd) => exec(cmd, &json).await?,
+            Sink::Echo => message
+                .content
+                .as_text()
+                .map(|text| vec![Content::text(format!("你说的是：{text}"))])
+                .unwrap_or_default(),
             Sink::Webhook(url, http) => webhook(http, url, &json).await?,
         };
         // Only customers' messages are answered; events and servicers' messages are not.
@@ -236,7 +246,7 @@ fn store_path(spec: Option<&str>) -> Result<PathBuf, CliError> {
 }
 
 /// The callback crypto: the settings, or in the sandbox a fresh random pair.
-fn crypto(global: &Global) -> Result<Crypto, CliError> {
+pub(crate) fn crypto(global: &Global) -> Result<Crypto, CliError> {
     let settings = callback_settings(global);
     let (token, key, corp_id) = match settings {
         Ok((token, key, corp)) => (token.expose().to_owned(), key.expose().to_owned(), corp),
@@ -262,29 +272,60 @@ fn crypto(global: &Global) -> Result<Crypto, CliError> {
         .map_err(|e| CliError::Input(format!("WECOM_KF_CALLBACK_AES_KEY: {e}")))
 }
 
-pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
-    let crypto = crypto(global)?;
-    let ctx = Context::new(global).await?;
-    let path = store_path(serve.store.as_deref())?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| CliError::Config(format!("cannot create {}: {e}", parent.display())))?;
+/// A running receiver and consumer.
+pub(crate) struct Pipeline {
+    stop: watch::Sender<bool>,
+    consumer: tokio::task::JoinHandle<Result<(), wecom_kf::consumer::StoreError>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Pipeline {
+    /// Stop: the message in hand finishes and is recorded, the server closes.
+    pub(crate) async fn stop(self) -> Result<(), CliError> {
+        let _ = self.stop.send(true);
+        let result = self.consumer.await;
+        let _ = self.server.await;
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(CliError::Config(format!(
+                "the consumer's store failed: {e}"
+            ))),
+            Err(e) => Err(CliError::Config(format!("the consumer stopped: {e}"))),
+        }
     }
-    let store = SqliteStore::open(&path)
-        .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
-    let (receiver, events) = Receiver::new(crypto.clone());
+}
+
+/// What a pipeline is made of.
+pub(crate) struct Parts<'a> {
+    pub client: Client,
+    pub sandbox: Option<&'a wecom_kf_emulator::Running>,
+    pub crypto: Crypto,
+    pub listen: &'a str,
+    pub path: &'a str,
+    pub store: SqliteStore,
+    pub sink: Sink,
+    pub config: ConsumerConfig,
+    /// Print where it listens (serve does; the sandbox's chat does not).
+    pub announce: bool,
+}
+
+/// Start the receiver, its HTTP server and the consumer of every managed account.
+pub(crate) async fn start(parts: Parts<'_>) -> Result<(Pipeline, Arc<Metrics>), CliError> {
+    let (receiver, events) = Receiver::new(parts.crypto.clone());
     let metrics = Arc::new(Metrics::default());
-    let app = http_app(&receiver, &metrics, &serve.path);
-    let listener = tokio::net::TcpListener::bind(&serve.listen)
+    let app = http_app(&receiver, &metrics, parts.path);
+    let listener = tokio::net::TcpListener::bind(parts.listen)
         .await
-        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", serve.listen)))?;
+        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", parts.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::Config(e.to_string()))?;
-    eprintln!(
-        "listening on http://{addr} (callbacks at {}, /healthz, /metrics)",
-        serve.path
-    );
+    if parts.announce {
+        eprintln!(
+            "listening on http://{addr} (callbacks at {}, /healthz, /metrics)",
+            parts.path
+        );
+    }
     let (stop, shutdown) = watch::channel(false);
     let server = {
         let mut shutdown = shutdown.clone();
@@ -297,19 +338,21 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
         })
     };
     // In the sandbox, the embedded emulator pushes its callbacks here.
-    if let Some(sandbox) = ctx.sandbox() {
+    if let Some(sandbox) = parts.sandbox {
         let setting = wecom_kf_emulator::CallbackSetting::with_crypto(
-            format!("http://{addr}{}", serve.path),
-            crypto.clone(),
+            format!("http://{addr}{}", parts.path),
+            parts.crypto.clone(),
         );
         sandbox
             .emulator()
             .set_callback(setting)
             .await
-            .map_err(|why| CliError::Config(format!("the sandbox could not reach serve: {why}")))?;
+            .map_err(|why| {
+                CliError::Config(format!("the sandbox could not reach the receiver: {why}"))
+            })?;
     }
     // Every account the app manages, and any account a callback names.
-    let accounts: Vec<String> = ctx
+    let accounts: Vec<String> = parts
         .client
         .account()
         .list_all()
@@ -319,14 +362,9 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
         .await?;
     let (triggers, trigger_rx) = mpsc::channel(1024);
     tokio::spawn(forward(events, triggers));
-    let sink = match (serve.exec, serve.webhook) {
-        (Some(cmd), _) => Sink::Exec(cmd),
-        (None, Some(url)) => Sink::Webhook(url, reqwest::Client::new()),
-        (None, None) => Sink::Stdout,
-    };
     let bot = Arc::new(Bot {
-        client: ctx.client.clone(),
-        sink,
+        client: parts.client.clone(),
+        sink: parts.sink,
         metrics: metrics.clone(),
     });
     let handler = {
@@ -342,17 +380,54 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
             }
         }
     };
+    let consumer = Consumer::new(parts.client, parts.store, handler, parts.config);
+    let consumer = tokio::spawn(consumer.run(accounts, trigger_rx, shutdown));
+    Ok((
+        Pipeline {
+            stop,
+            consumer,
+            server,
+        },
+        metrics,
+    ))
+}
+
+pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
+    let crypto = crypto(global)?;
+    let ctx = Context::new(global).await?;
+    let path = store_path(serve.store.as_deref())?;
+    let store = open_store(&path)?;
+    let sink = match (serve.exec, serve.webhook) {
+        (Some(cmd), _) => Sink::Exec(cmd),
+        (None, Some(url)) => Sink::Webhook(url, reqwest::Client::new()),
+        (None, None) => Sink::Stdout,
+    };
     let mut config = ConsumerConfig::default();
     config.poll_interval = Duration::from_secs(serve.poll.max(1));
     config.max_attempts = serve.max_attempts.max(1);
-    let consumer = Consumer::new(ctx.client.clone(), store, handler, config);
-    tokio::spawn(async move {
-        terminated().await;
-        let _ = stop.send(true);
-    });
-    let result = consumer.run(accounts, trigger_rx, shutdown).await;
-    let _ = server.await;
-    result.map_err(|e| CliError::Config(format!("the consumer's store failed: {e}")))
+    let (pipeline, _metrics) = start(Parts {
+        client: ctx.client.clone(),
+        sandbox: ctx.sandbox(),
+        crypto,
+        listen: &serve.listen,
+        path: &serve.path,
+        store,
+        sink,
+        config,
+        announce: true,
+    })
+    .await?;
+    terminated().await;
+    pipeline.stop().await
+}
+
+/// Open the consumer's SQLite store, creating its folder.
+pub(crate) fn open_store(path: &std::path::Path) -> Result<SqliteStore, CliError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CliError::Config(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    SqliteStore::open(path).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))
 }
 
 /// The HTTP side: the receiver at `path`, `/healthz` and `/metrics`.

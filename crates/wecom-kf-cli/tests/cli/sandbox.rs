@@ -13,12 +13,13 @@ fn the_demo_persists_between_runs_and_reset_empties_it() {
         first.stdout
     );
     for step in [
-        "[1/6]",
-        "[2/6]",
-        "[3/6]",
-        "[4/6]",
-        "[5/6]",
-        "[6/6]",
+        "[1/7]",
+        "[2/7]",
+        "[3/7]",
+        "[4/7]",
+        "[5/7]",
+        "[6/7]",
+        "[7/7]",
         "https://work.weixin.qq.com/kf/kfc",
         "created and deleted",
     ] {

@@ -113,3 +113,42 @@ fn serve_answers_each_customer_message_once_through_exec_and_stops_on_sigterm() 
     ]);
     assert_eq!(inbox.ok().json().as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn sandbox_chat_goes_through_the_whole_loop_and_demo_ends_in_a_conversation() {
+    let sb = Sandbox::new();
+    let demo = sb.run(&["sandbox", "demo"]);
+    demo.ok();
+    assert!(
+        demo.stdout.contains("[7/7] a customer writes"),
+        "{}",
+        demo.stdout
+    );
+    assert!(
+        demo.stdout
+            .contains("客服: 你说的是：你好，我想查一下我的订单"),
+        "{}",
+        demo.stdout
+    );
+    let mut chat = bare(sb.0.path())
+        .args(["sandbox", "chat", "--exec", "cat > /dev/null; echo 收到"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = chat.stdin.take().unwrap();
+        stdin.write_all("在吗\n退货怎么办\n".as_bytes()).unwrap();
+    }
+    let out = chat.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.matches("客服: 收到").count(), 2, "{stdout}");
+    assert!(stdout.contains("[session: 1 bot"), "{stdout}");
+}

@@ -328,8 +328,23 @@ struct Worker<S, H> {
 impl<S: Store, H: Handler> Worker<S, H> {
     async fn run(
         self,
+        nudges: mpsc::Receiver<Option<String>>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        let mut held = None;
+        let result = self.serve(nudges, shutdown, &mut held).await;
+        // However it ends, give the lease up so the next holder need not wait it out.
+        if let Some(lease) = held {
+            let _ = self.store.release(&lease).await;
+        }
+        result
+    }
+
+    async fn serve(
+        &self,
         mut nudges: mpsc::Receiver<Option<String>>,
         mut shutdown: watch::Receiver<bool>,
+        held: &mut Option<Lease>,
     ) -> Result<(), StoreError> {
         let mut token: Option<String> = None;
         loop {
@@ -342,22 +357,20 @@ impl<S: Store, H: Handler> Worker<S, H> {
                 .await
             {
                 Ok(Some(lease)) => {
-                    let drained = self.drain(&lease, token.take(), &shutdown).await;
-                    match drained {
+                    *held = Some(lease.clone());
+                    match self.drain(&lease, token.take(), &shutdown).await {
                         Ok(()) => {}
                         Err(DrainError::Store(StoreError::Fenced { .. })) => {
+                            *held = None;
                             tracing::warn!(open_kfid = %self.open_kfid, "lease lost: another consumer took the account");
                         }
                         Err(err) => {
                             tracing::warn!(open_kfid = %self.open_kfid, error = %err, "sync failed; retrying at the next poll");
                         }
                     }
-                    if *shutdown.borrow() {
-                        let _ = self.store.release(&lease).await;
-                        return Ok(());
-                    }
                 }
                 Ok(None) => {
+                    *held = None;
                     tracing::debug!(open_kfid = %self.open_kfid, "another consumer holds the account");
                 }
                 Err(err) => {

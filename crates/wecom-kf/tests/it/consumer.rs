@@ -308,3 +308,33 @@ async fn shutdown_lets_the_message_in_hand_finish_and_records_it() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(*seen.lock().unwrap(), ["next"]);
 }
+
+#[tokio::test]
+async fn a_stopped_consumer_gives_its_leases_up_so_the_next_one_starts_at_once() {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = client
+        .account()
+        .add("客服", avatar(&client).await)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    // Stopped while it waits for the next poll, not in the middle of a page.
+    consume(
+        &em,
+        SqliteStore::open(&path).unwrap(),
+        vec![kfid.clone()],
+        Arc::default(),
+        None,
+        |_| true,
+    )
+    .await
+    .unwrap();
+    let next = SqliteStore::open(&path).unwrap();
+    let lease = next
+        .acquire(&kfid, "another", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(lease.is_some(), "the lease was given up on shutdown");
+}
