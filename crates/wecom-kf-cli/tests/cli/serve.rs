@@ -152,3 +152,99 @@ fn sandbox_chat_goes_through_the_whole_loop_and_demo_ends_in_a_conversation() {
     assert_eq!(stdout.matches("客服: 收到").count(), 2, "{stdout}");
     assert!(stdout.contains("[session: 1 bot"), "{stdout}");
 }
+
+#[test]
+fn serve_posts_to_a_webhook_and_sends_its_json_reply() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let url = {
+        let hits = hits.clone();
+        let app = axum::Router::new().route(
+            "/kf",
+            axum::routing::post(move |body: String| {
+                let hits = hits.clone();
+                async move {
+                    let message: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    // The first delivery fails: the consumer retries it.
+                    if hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new());
+                    }
+                    let text = message["text"]["content"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    (
+                        axum::http::StatusCode::OK,
+                        serde_json::json!({ "reply": format!("webhook: {text}") }).to_string(),
+                    )
+                }
+            }),
+        );
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}/kf", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        url
+    };
+    let sb = Sandbox::new();
+    let avatar = sb.0.path().join("avatar.png");
+    std::fs::write(&avatar, PNG).unwrap();
+    let added = sb.run(&[
+        "--sandbox",
+        "account",
+        "add",
+        "--name",
+        "售后",
+        "--avatar",
+        avatar.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let who = sb.line(&["sandbox", "customer"]);
+    sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
+    let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
+    let mut serve = bare(sb.0.path())
+        .args([
+            "--sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1",
+            "--store",
+            &store,
+            "--webhook",
+            &url,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut replies = Vec::new();
+    while Instant::now() < deadline && replies.is_empty() {
+        std::thread::sleep(Duration::from_millis(200));
+        let inbox = sb.run(&[
+            "--sandbox",
+            "--format",
+            "json",
+            "sandbox",
+            "inbox",
+            &who,
+            &kfid,
+        ]);
+        replies = inbox.ok().json().as_array().unwrap().clone();
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status();
+    assert!(serve.wait().unwrap().success());
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0]["text"]["content"], "webhook: 你好");
+    assert!(
+        hits.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the failed delivery was retried"
+    );
+}
