@@ -44,8 +44,10 @@ pub struct Serve {
     /// The callback path configured in the admin console.
     #[arg(long, default_value = "/callback")]
     path: String,
-    /// Where the cursors, handled msgids and dead letters live: sqlite:PATH.
-    #[arg(long, value_name = "sqlite:PATH")]
+    /// Where the cursors, handled msgids, dead letters and leases live: sqlite:PATH (one
+    /// machine), or redis://… for a fleet (one process per account at a time). Default:
+    /// sqlite in the data directory.
+    #[arg(long, value_name = "sqlite:PATH|redis://…")]
     store: Option<String>,
     /// Run this for each message (`sh -c`), the message as JSON on stdin. Exit 0:
     /// handled; otherwise retried. A non-empty stdout is sent back to the customer.
@@ -238,7 +240,11 @@ fn store_path(spec: Option<&str>) -> Result<PathBuf, CliError> {
         return spec
             .strip_prefix("sqlite:")
             .map(PathBuf::from)
-            .ok_or_else(|| CliError::Usage(format!("--store must be sqlite:PATH, got {spec:?}")));
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "--store must be sqlite:PATH or redis://…, got {spec:?}"
+                ))
+            });
     }
     let dir = dirs::data_dir()
         .ok_or_else(|| CliError::Config("no data directory; pass --store sqlite:PATH".into()))?;
@@ -296,13 +302,13 @@ impl Pipeline {
 }
 
 /// What a pipeline is made of.
-pub(crate) struct Parts<'a> {
+pub(crate) struct Parts<'a, S> {
     pub client: Client,
     pub sandbox: Option<&'a wecom_kf_emulator::Running>,
     pub crypto: Crypto,
     pub listen: &'a str,
     pub path: &'a str,
-    pub store: SqliteStore,
+    pub store: S,
     pub sink: Sink,
     pub config: ConsumerConfig,
     /// Print where it listens (serve does; the sandbox's chat does not).
@@ -310,7 +316,9 @@ pub(crate) struct Parts<'a> {
 }
 
 /// Start the receiver, its HTTP server and the consumer of every managed account.
-pub(crate) async fn start(parts: Parts<'_>) -> Result<(Pipeline, Arc<Metrics>), CliError> {
+pub(crate) async fn start<S: wecom_kf::consumer::Store>(
+    parts: Parts<'_, S>,
+) -> Result<(Pipeline, Arc<Metrics>), CliError> {
     let (receiver, events) = Receiver::new(parts.crypto.clone());
     let metrics = Arc::new(Metrics::default());
     let app = http_app(&receiver, &metrics, parts.path);
@@ -395,8 +403,6 @@ pub(crate) async fn start(parts: Parts<'_>) -> Result<(Pipeline, Arc<Metrics>), 
 pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     let crypto = crypto(global)?;
     let ctx = Context::new(global).await?;
-    let path = store_path(serve.store.as_deref())?;
-    let store = open_store(&path)?;
     let sink = match (serve.exec, serve.webhook) {
         (Some(cmd), _) => Sink::Exec(cmd),
         (None, Some(url)) => Sink::Webhook(url, reqwest::Client::new()),
@@ -405,18 +411,42 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     let mut config = ConsumerConfig::default();
     config.poll_interval = Duration::from_secs(serve.poll.max(1));
     config.max_attempts = serve.max_attempts.max(1);
-    let (pipeline, _metrics) = start(Parts {
-        client: ctx.client.clone(),
-        sandbox: ctx.sandbox(),
-        crypto,
-        listen: &serve.listen,
-        path: &serve.path,
-        store,
-        sink,
-        config,
-        announce: true,
-    })
-    .await?;
+    let (client, sandbox) = (ctx.client.clone(), ctx.sandbox());
+    let pipeline = match serve.store.as_deref() {
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            let store = wecom_kf::consumer::RedisStore::open(url, "wecom-kf")
+                .map_err(|e| CliError::Config(format!("--store: {e}")))?;
+            start(Parts {
+                client,
+                sandbox,
+                crypto,
+                listen: &serve.listen,
+                path: &serve.path,
+                store,
+                sink,
+                config,
+                announce: true,
+            })
+            .await?
+            .0
+        }
+        spec => {
+            let store = open_store(&store_path(spec)?)?;
+            start(Parts {
+                client,
+                sandbox,
+                crypto,
+                listen: &serve.listen,
+                path: &serve.path,
+                store,
+                sink,
+                config,
+                announce: true,
+            })
+            .await?
+            .0
+        }
+    };
     terminated().await;
     pipeline.stop().await
 }

@@ -248,3 +248,72 @@ fn serve_posts_to_a_webhook_and_sends_its_json_reply() {
         "the failed delivery was retried"
     );
 }
+
+#[test]
+fn serve_keeps_its_state_in_redis_for_a_fleet() {
+    let Some(redis) = wecom_kf_testkit::RedisServer::start() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let avatar = sb.0.path().join("avatar.png");
+    std::fs::write(&avatar, PNG).unwrap();
+    let added = sb.run(&[
+        "--sandbox",
+        "account",
+        "add",
+        "--name",
+        "售后",
+        "--avatar",
+        avatar.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let who = sb.line(&["sandbox", "customer"]);
+    sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
+    let mut serve = bare(sb.0.path())
+        .args([
+            "--sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1",
+            "--store",
+            &redis.url(),
+        ])
+        .args(["--exec", "cat > /dev/null; echo pong"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut replies = Vec::new();
+    while Instant::now() < deadline && replies.is_empty() {
+        std::thread::sleep(Duration::from_millis(200));
+        let inbox = sb.run(&[
+            "--sandbox",
+            "--format",
+            "json",
+            "sandbox",
+            "inbox",
+            &who,
+            &kfid,
+        ]);
+        replies = inbox.ok().json().as_array().unwrap().clone();
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status();
+    assert!(serve.wait().unwrap().success());
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    let keys: Vec<String> = redis.dump().into_iter().map(|(k, _)| k).collect();
+    assert!(
+        keys.iter().any(|k| k.starts_with("wecom-kf:cursor:")),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter().any(|k| k.starts_with("wecom-kf:handled:")),
+        "{keys:?}"
+    );
+}

@@ -16,6 +16,8 @@
 //! derived from the message ([`reply_msgid`]) and even that second run sends nothing
 //! twice.
 
+#[cfg(feature = "redis")]
+mod redis;
 mod sqlite;
 
 use std::collections::HashMap;
@@ -29,6 +31,8 @@ use tokio::sync::{mpsc, watch};
 use wecom_kf_types::kf::message::Message;
 use wecom_kf_types::kf::sync_msg::SyncMsg;
 
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
 pub use sqlite::SqliteStore;
 
 use crate::Client;
@@ -64,7 +68,7 @@ pub struct Lease {
 }
 
 /// A message that failed every attempt.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeadLetter {
     /// The account.

@@ -338,3 +338,141 @@ async fn a_stopped_consumer_gives_its_leases_up_so_the_next_one_starts_at_once()
         .unwrap();
     assert!(lease.is_some(), "the lease was given up on shutdown");
 }
+
+/// The fleet store, against a private `redis-server`.
+#[cfg(feature = "redis")]
+mod fleet {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use tokio::sync::{mpsc, watch};
+    use wecom_kf::consumer::{Consumer, RedisStore, Store, StoreError};
+    use wecom_kf::types::kf::message::Message;
+    use wecom_kf_testkit::RedisServer;
+
+    use super::{config, customer, says};
+    use crate::{avatar, client, emulator};
+
+    #[tokio::test]
+    async fn a_redis_lease_is_held_by_one_holder_and_a_stale_fence_cannot_commit() {
+        let Some(redis) = RedisServer::start() else {
+            return;
+        };
+        let (one, two) = (
+            RedisStore::open(&redis.url(), "t").unwrap(),
+            RedisStore::open(&redis.url(), "t").unwrap(),
+        );
+        let ttl = Duration::from_millis(300);
+        let first = one.acquire("wk1", "A", ttl).await.unwrap().unwrap();
+        assert!(two.acquire("wk1", "B", ttl).await.unwrap().is_none());
+        one.commit_cursor(&first, "c1").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Expired and not taken: still A's to write.
+        one.mark_handled(&first, "m1").await.unwrap();
+        let second = two.acquire("wk1", "B", ttl).await.unwrap().unwrap();
+        assert_eq!(second.fence, first.fence + 1);
+        let refused = one.commit_cursor(&first, "stale").await.unwrap_err();
+        assert!(matches!(refused, StoreError::Fenced { .. }), "{refused}");
+        two.commit_cursor(&second, "c2").await.unwrap();
+        assert_eq!(one.cursor("wk1").await.unwrap().as_deref(), Some("c2"));
+        assert!(two.is_handled("wk1", "m1").await.unwrap());
+        two.release(&second).await.unwrap();
+        assert!(
+            one.acquire("wk1", "A", ttl).await.unwrap().is_some(),
+            "released"
+        );
+    }
+
+    /// Who handled which text, from when to when.
+    type Handled = (String, String, Instant, Instant);
+
+    #[tokio::test]
+    async fn three_consumers_on_one_redis_never_handle_an_account_at_once_nor_a_message_twice() {
+        let Some(redis) = RedisServer::start() else {
+            return;
+        };
+        let em = emulator().await;
+        let client = client(&em);
+        let kfid = client
+            .account()
+            .add("客服", avatar(&client).await)
+            .await
+            .unwrap();
+        let who = customer(&em).await;
+        let log: Arc<Mutex<Vec<Handled>>> = Arc::default();
+        let mut stops = Vec::new();
+        let mut runs = Vec::new();
+        for holder in ["p1", "p2", "p3"] {
+            let log = log.clone();
+            let name = holder.to_owned();
+            let handler = move |m: Message| {
+                let (log, name) = (log.clone(), name.clone());
+                async move {
+                    let started = Instant::now();
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    let text = m.content.as_text().unwrap_or_default().to_owned();
+                    log.lock()
+                        .unwrap()
+                        .push((name, text, started, Instant::now()));
+                    Ok(())
+                }
+            };
+            let mut cfg = config(holder);
+            cfg.lease_ttl = Duration::from_millis(500);
+            let store = RedisStore::open(&redis.url(), "fleet").unwrap();
+            let consumer = Consumer::new(crate::client(&em), store, handler, cfg);
+            let (triggers, rx) = mpsc::channel(8);
+            let (stop, shutdown) = watch::channel(false);
+            runs.push(tokio::spawn(consumer.run(vec![kfid.clone()], rx, shutdown)));
+            stops.push((stop, triggers));
+        }
+        for i in 0..60 {
+            says(&em, &kfid, &who, &format!("m{i}")).await;
+        }
+        for _ in 0..500 {
+            if log.lock().unwrap().len() >= 60 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Stop the one holding the lease now: another takes over within the lease time.
+        let busiest = log.lock().unwrap().last().map(|e| e.0.clone()).unwrap();
+        let index = ["p1", "p2", "p3"]
+            .iter()
+            .position(|h| *h == busiest)
+            .unwrap();
+        stops[index].0.send(true).unwrap();
+        for i in 60..70 {
+            says(&em, &kfid, &who, &format!("m{i}")).await;
+        }
+        for _ in 0..500 {
+            if log.lock().unwrap().len() >= 70 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for (stop, _) in &stops {
+            let _ = stop.send(true);
+        }
+        for run in runs {
+            run.await.unwrap().unwrap();
+        }
+        let log = log.lock().unwrap().clone();
+        let mut texts: Vec<&str> = log.iter().map(|e| e.1.as_str()).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        assert_eq!(texts.len(), 70, "every message handled");
+        assert_eq!(log.len(), 70, "none twice");
+        // No two handlings overlap in time: one holder at a time.
+        let mut spans: Vec<(Instant, Instant)> = log.iter().map(|e| (e.2, e.3)).collect();
+        spans.sort();
+        assert!(
+            spans.windows(2).all(|w| w[0].1 <= w[1].0),
+            "two consumers handled the account at once"
+        );
+        assert!(
+            log[60..].iter().all(|e| e.0 != busiest),
+            "the stopped holder handled nothing after"
+        );
+    }
+}
