@@ -12,6 +12,7 @@ mod sandbox;
 mod secrets;
 mod serve;
 mod sessions;
+mod soak;
 mod token_cache;
 
 use std::path::{Path, PathBuf};
