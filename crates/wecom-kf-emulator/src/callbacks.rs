@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde::Serialize;
-use wecom_kf_types::callback::{CallbackEvent, CallbackQuery, Crypto};
+use wecom_kf_types::callback::{CallbackEvent, Crypto};
 
 use crate::state::lock;
 
@@ -46,15 +46,19 @@ impl Setting {
     }
 
     /// A setting with the defaults of the control plane: 5 s timeout, 3 attempts, 1 s
-    /// between them. The Token and key are checked here (-40004, saying what is wrong).
+    /// between them. The URL must be http(s); the Token and key are checked here
+    /// (-40004, saying what is wrong, never the key).
     pub fn new(
         corp_id: &str,
         url: &str,
         token: &str,
         encoding_aes_key: &str,
     ) -> Result<Setting, String> {
-        crate::control::callbacks::setting(corp_id, url, token, encoding_aes_key, None, None, None)
-            .map_err(|r| r.detail.unwrap_or_else(|| r.code.to_string()))
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("url must be http:// or https://, got {url:?}"));
+        }
+        let crypto = Crypto::new(token, encoding_aes_key, corp_id).map_err(|e| e.to_string())?;
+        Ok(Setting::with_crypto(url, crypto))
     }
 }
 
@@ -148,14 +152,9 @@ impl Callbacks {
         let plain = rand::rng()
             .random_range(1_000_000_000_000_000u64..10_000_000_000_000_000)
             .to_string();
-        let echostr = setting.crypto.encrypt_with(random16(), plain.as_bytes());
-        let timestamp = unix_now();
-        let nonce = nonce();
-        let mut query = CallbackQuery::default();
-        query.msg_signature = setting.crypto.sign(&timestamp, &nonce, &echostr);
-        query.timestamp = timestamp;
-        query.nonce = nonce;
-        query.echostr = Some(echostr);
+        let query = setting
+            .crypto
+            .url_check(random16(), &unix_now(), &nonce(), &plain);
         let separator = if setting.url.contains('?') { '&' } else { '?' };
         let url = format!("{}{separator}{}", setting.url, query.encode());
         let answer = self

@@ -204,6 +204,14 @@ impl Error {
         }
     }
 
+    /// The diagnosis attached to a refused send (95018, 95001, 95002).
+    pub fn diagnosis(&self) -> Option<&crate::kf::service_state::Diagnosis> {
+        match self {
+            Error::Refused { diagnosis, .. } => Some(diagnosis),
+            _ => None,
+        }
+    }
+
     /// Whether a non-idempotent call may have taken effect.
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Error::OutcomeUnknown { .. })

@@ -54,7 +54,8 @@ pub enum CallbackCommand {
     },
 }
 
-fn crypto(global: &Global) -> Result<Crypto, CliError> {
+/// The callback crypto from the settings (never from flags).
+pub(crate) fn crypto(global: &Global) -> Result<Crypto, CliError> {
     let (token, key, corp_id) = callback_settings(global)?;
     Crypto::new(token, key.expose(), corp_id).map_err(|e| {
         CliError::Input(format!(
@@ -101,13 +102,7 @@ pub async fn run(command: CallbackCommand, global: &Global) -> Result<(), CliErr
 async fn verify_url(out: &Output, crypto: &Crypto, url: &str) -> Result<(), CliError> {
     let plain: u64 = rand::rng().random_range(1_000_000_000_000_000..10_000_000_000_000_000);
     let plain = plain.to_string();
-    let echostr = crypto.encrypt_with(rand::rng().random(), plain.as_bytes());
-    let timestamp = unix_now();
-    let mut query = CallbackQuery::default();
-    query.msg_signature = crypto.sign(&timestamp, "wecomkfcli", &echostr);
-    query.timestamp = timestamp;
-    query.nonce = "wecomkfcli".into();
-    query.echostr = Some(echostr);
+    let query = crypto.url_check(rand::rng().random(), &unix_now(), "wecomkfcli", &plain);
     let separator = if url.contains('?') { '&' } else { '?' };
     let started = std::time::Instant::now();
     let answer = reqwest_get(&format!("{url}{separator}{}", query.encode())).await;

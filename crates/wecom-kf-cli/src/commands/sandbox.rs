@@ -119,6 +119,14 @@ pub enum RoutingMode {
     Servicers,
 }
 
+/// What an inbox message says: a text's content, or its payload as JSON.
+fn said(m: &serde_json::Value) -> String {
+    let kind = m["msgtype"].as_str().unwrap_or_default();
+    m[kind]["content"]
+        .as_str()
+        .map_or_else(|| m[kind].to_string(), str::to_owned)
+}
+
 /// A refusal of the sandbox's emulator, as the CLI reports it.
 fn refused(rejection: &wecom_kf_emulator::Rejection) -> CliError {
     let detail = rejection.detail.as_deref().unwrap_or_default();
@@ -201,9 +209,7 @@ pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliErro
             }
             for m in &messages {
                 let kind = m["msgtype"].as_str().unwrap_or_default();
-                let what = m[kind]["content"]
-                    .as_str()
-                    .map_or_else(|| m[kind].to_string(), str::to_owned);
+                let what = said(m);
                 let from = m["servicer_userid"].as_str().unwrap_or("app");
                 let recalled = if m["recalled"] == true {
                     " (recalled)"
@@ -347,31 +353,20 @@ async fn conversation(
     store_path.set_file_name("sandbox-consumer.db");
     let mut config = wecom_kf::consumer::ConsumerConfig::default();
     config.poll_interval = std::time::Duration::from_secs(5);
-    // The sandbox's callbacks are signed with a pair made for this conversation.
-    let crypto = {
-        use rand::Rng as _;
-        use rand::distr::Alphanumeric;
-        let random = |n| {
-            rand::rng()
-                .sample_iter(&Alphanumeric)
-                .take(n)
-                .map(char::from)
-                .collect::<String>()
-        };
-        wecom_kf::callback::Crypto::new(random(16), &random(43), wecom_kf_emulator::DEMO_CORP_ID)
-            .map_err(|e| CliError::Config(e.to_string()))?
-    };
-    let (pipeline, _) = super::serve::start(super::serve::Parts {
-        client: client.clone(),
-        sandbox: Some(sandbox),
-        crypto,
-        listen: "127.0.0.1:0",
-        path: "/callback",
-        store: super::serve::open_store(&store_path)?,
-        sink,
-        config,
-        announce: false,
-    })
+    let crypto = super::serve::sandbox_crypto()?;
+    let pipeline = super::serve::start(
+        super::serve::Parts {
+            client: client.clone(),
+            sandbox: Some(sandbox),
+            crypto,
+            listen: "127.0.0.1:0",
+            path: "/callback",
+            sink,
+            config,
+            announce: false,
+        },
+        super::serve::open_store(&store_path)?,
+    )
     .await?;
     let mut state = None;
     let mut seen = 0;
@@ -390,11 +385,7 @@ async fn conversation(
             let inbox = em.inbox(&customer, open_kfid).map_err(|r| refused(&r))?;
             if inbox.len() > seen || std::time::Instant::now() > deadline {
                 for m in &inbox[seen..] {
-                    let kind = m["msgtype"].as_str().unwrap_or_default();
-                    let what = m[kind]["content"]
-                        .as_str()
-                        .map_or_else(|| m[kind].to_string(), str::to_owned);
-                    out.line(format!("客服: {what}"))?;
+                    out.line(format!("客服: {}", said(m)))?;
                 }
                 if inbox.len() == seen {
                     out.line("(no answer within 10 s)")?;

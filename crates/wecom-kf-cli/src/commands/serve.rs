@@ -27,7 +27,6 @@ use wecom_kf::consumer::{
 use wecom_kf::types::kf::message::{Content, Message, Origin};
 use wecom_kf::types::kf::send_msg::SendMsg;
 
-use crate::config::callback_settings;
 use crate::context::Context;
 use crate::error::CliError;
 use crate::options::Global;
@@ -67,7 +66,7 @@ pub struct Serve {
 
 /// What the process counts, for /metrics.
 #[derive(Default)]
-pub(crate) struct Metrics {
+struct Metrics {
     handled: AtomicU64,
     failures: AtomicU64,
     replies: AtomicU64,
@@ -252,30 +251,28 @@ fn store_path(spec: Option<&str>) -> Result<PathBuf, CliError> {
 }
 
 /// The callback crypto: the settings, or in the sandbox a fresh random pair.
-pub(crate) fn crypto(global: &Global) -> Result<Crypto, CliError> {
-    let settings = callback_settings(global);
-    let (token, key, corp_id) = match settings {
-        Ok((token, key, corp)) => (token.expose().to_owned(), key.expose().to_owned(), corp),
-        Err(_) if global.sandbox => {
-            use rand::Rng as _;
-            use rand::distr::Alphanumeric;
-            let random = |n| {
-                rand::rng()
-                    .sample_iter(&Alphanumeric)
-                    .take(n)
-                    .map(char::from)
-                    .collect::<String>()
-            };
-            (
-                random(16),
-                random(43),
-                wecom_kf_emulator::DEMO_CORP_ID.to_owned(),
-            )
-        }
-        Err(err) => return Err(err),
+fn crypto(global: &Global) -> Result<Crypto, CliError> {
+    match super::callback::crypto(global) {
+        // No settings at all: in the sandbox, a pair of its own.
+        Err(CliError::Config(_)) if global.sandbox => sandbox_crypto(),
+        other => other,
+    }
+}
+
+/// A Token and EncodingAESKey made for one run of the sandbox: only its own emulator
+/// signs with them, and they are never shown.
+pub(crate) fn sandbox_crypto() -> Result<Crypto, CliError> {
+    use rand::Rng as _;
+    use rand::distr::Alphanumeric;
+    let random = |n| {
+        rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(n)
+            .map(char::from)
+            .collect::<String>()
     };
-    Crypto::new(token, &key, corp_id)
-        .map_err(|e| CliError::Input(format!("WECOM_KF_CALLBACK_AES_KEY: {e}")))
+    Crypto::new(random(16), &random(43), wecom_kf_emulator::DEMO_CORP_ID)
+        .map_err(|e| CliError::Config(e.to_string()))
 }
 
 /// A running receiver and consumer.
@@ -302,13 +299,12 @@ impl Pipeline {
 }
 
 /// What a pipeline is made of.
-pub(crate) struct Parts<'a, S> {
+pub(crate) struct Parts<'a> {
     pub client: Client,
     pub sandbox: Option<&'a wecom_kf_emulator::Running>,
     pub crypto: Crypto,
     pub listen: &'a str,
     pub path: &'a str,
-    pub store: S,
     pub sink: Sink,
     pub config: ConsumerConfig,
     /// Print where it listens (serve does; the sandbox's chat does not).
@@ -317,8 +313,9 @@ pub(crate) struct Parts<'a, S> {
 
 /// Start the receiver, its HTTP server and the consumer of every managed account.
 pub(crate) async fn start<S: wecom_kf::consumer::Store>(
-    parts: Parts<'_, S>,
-) -> Result<(Pipeline, Arc<Metrics>), CliError> {
+    parts: Parts<'_>,
+    store: S,
+) -> Result<Pipeline, CliError> {
     let (receiver, events) = Receiver::new(parts.crypto.clone());
     let metrics = Arc::new(Metrics::default());
     let app = http_app(&receiver, &metrics, parts.path);
@@ -388,16 +385,13 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
             }
         }
     };
-    let consumer = Consumer::new(parts.client, parts.store, handler, parts.config);
+    let consumer = Consumer::new(parts.client, store, handler, parts.config);
     let consumer = tokio::spawn(consumer.run(accounts, trigger_rx, shutdown));
-    Ok((
-        Pipeline {
-            stop,
-            consumer,
-            server,
-        },
-        metrics,
-    ))
+    Ok(Pipeline {
+        stop,
+        consumer,
+        server,
+    })
 }
 
 pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
@@ -411,41 +405,23 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     let mut config = ConsumerConfig::default();
     config.poll_interval = Duration::from_secs(serve.poll.max(1));
     config.max_attempts = serve.max_attempts.max(1);
-    let (client, sandbox) = (ctx.client.clone(), ctx.sandbox());
+    let parts = Parts {
+        client: ctx.client.clone(),
+        sandbox: ctx.sandbox(),
+        crypto,
+        listen: &serve.listen,
+        path: &serve.path,
+        sink,
+        config,
+        announce: true,
+    };
     let pipeline = match serve.store.as_deref() {
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
             let store = wecom_kf::consumer::RedisStore::open(url, "wecom-kf")
                 .map_err(|e| CliError::Config(format!("--store: {e}")))?;
-            start(Parts {
-                client,
-                sandbox,
-                crypto,
-                listen: &serve.listen,
-                path: &serve.path,
-                store,
-                sink,
-                config,
-                announce: true,
-            })
-            .await?
-            .0
+            start(parts, store).await?
         }
-        spec => {
-            let store = open_store(&store_path(spec)?)?;
-            start(Parts {
-                client,
-                sandbox,
-                crypto,
-                listen: &serve.listen,
-                path: &serve.path,
-                store,
-                sink,
-                config,
-                announce: true,
-            })
-            .await?
-            .0
-        }
+        spec => start(parts, open_store(&store_path(spec)?)?).await?,
     };
     terminated().await;
     pipeline.stop().await

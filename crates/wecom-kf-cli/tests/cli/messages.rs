@@ -4,8 +4,8 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::bare;
 use crate::sessions::Sandbox;
-use crate::{PNG, bare};
 
 fn lines(stdout: &str) -> Vec<serde_json::Value> {
     stdout
@@ -15,22 +15,9 @@ fn lines(stdout: &str) -> Vec<serde_json::Value> {
 }
 
 fn setup(sb: &Sandbox) -> (String, String, String) {
-    let avatar = sb.0.path().join("avatar.png");
-    std::fs::write(&avatar, PNG).unwrap();
-    let added = sb.run(&[
-        "--sandbox",
-        "account",
-        "add",
-        "--name",
-        "售后",
-        "--avatar",
-        avatar.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let kfid = sb.account("售后");
     let who = sb.line(&["sandbox", "customer", "--nickname", "小明"]);
-    (kfid, who, avatar.to_str().unwrap().to_owned())
+    (kfid, who, sb.avatar())
 }
 
 #[test]

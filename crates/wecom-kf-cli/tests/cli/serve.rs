@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::bare;
 use crate::sessions::Sandbox;
-use crate::{PNG, bare};
 
 fn get(url: &str) -> String {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -17,23 +17,23 @@ fn get(url: &str) -> String {
     runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
 }
 
+/// The customer's inbox once it holds `at_least` messages, or after 15 s (the consumer
+/// polls every second).
+fn replies(sb: &Sandbox, who: &str, kfid: &str, at_least: usize) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let inbox = sb.inbox(who, kfid);
+        if inbox.len() >= at_least || Instant::now() > deadline {
+            return inbox;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn serve_answers_each_customer_message_once_through_exec_and_stops_on_sigterm() {
     let sb = Sandbox::new();
-    let avatar = sb.0.path().join("avatar.png");
-    std::fs::write(&avatar, PNG).unwrap();
-    let added = sb.run(&[
-        "--sandbox",
-        "account",
-        "add",
-        "--name",
-        "售后",
-        "--avatar",
-        avatar.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let kfid = sb.account("售后");
     let who = sb.line(&["sandbox", "customer", "--nickname", "小明"]);
     let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
     let mut serve = bare(sb.0.path())
@@ -65,25 +65,7 @@ fn serve_answers_each_customer_message_once_through_exec_and_stops_on_sigterm() 
 
     sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
     sb.line(&["sandbox", "say", &who, &kfid, "在吗"]);
-    // Bounded: the consumer polls every second.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut replies = Vec::new();
-    while Instant::now() < deadline {
-        let inbox = sb.run(&[
-            "--sandbox",
-            "--format",
-            "json",
-            "sandbox",
-            "inbox",
-            &who,
-            &kfid,
-        ]);
-        replies = inbox.ok().json().as_array().unwrap().clone();
-        if replies.len() >= 2 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let replies = replies(&sb, &who, &kfid, 2);
     assert_eq!(replies.len(), 2, "{replies:?}");
     assert!(replies.iter().all(|m| m["text"]["content"] == "pong"));
     let metrics = get(&format!("{base}/metrics"));
@@ -102,16 +84,7 @@ fn serve_answers_each_customer_message_once_through_exec_and_stops_on_sigterm() 
     assert!(status.success(), "{status}");
     // Nothing twice after more polls: exactly one reply per message.
     std::thread::sleep(Duration::from_millis(300));
-    let inbox = sb.run(&[
-        "--sandbox",
-        "--format",
-        "json",
-        "sandbox",
-        "inbox",
-        &who,
-        &kfid,
-    ]);
-    assert_eq!(inbox.ok().json().as_array().unwrap().len(), 2);
+    assert_eq!(sb.inbox(&who, &kfid).len(), 2);
 }
 
 #[test]
@@ -188,20 +161,7 @@ fn serve_posts_to_a_webhook_and_sends_its_json_reply() {
         url
     };
     let sb = Sandbox::new();
-    let avatar = sb.0.path().join("avatar.png");
-    std::fs::write(&avatar, PNG).unwrap();
-    let added = sb.run(&[
-        "--sandbox",
-        "account",
-        "add",
-        "--name",
-        "售后",
-        "--avatar",
-        avatar.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let kfid = sb.account("售后");
     let who = sb.line(&["sandbox", "customer"]);
     sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
     let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
@@ -222,21 +182,7 @@ fn serve_posts_to_a_webhook_and_sends_its_json_reply() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut replies = Vec::new();
-    while Instant::now() < deadline && replies.is_empty() {
-        std::thread::sleep(Duration::from_millis(200));
-        let inbox = sb.run(&[
-            "--sandbox",
-            "--format",
-            "json",
-            "sandbox",
-            "inbox",
-            &who,
-            &kfid,
-        ]);
-        replies = inbox.ok().json().as_array().unwrap().clone();
-    }
+    let replies = replies(&sb, &who, &kfid, 1);
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &serve.id().to_string()])
         .status();
@@ -255,20 +201,7 @@ fn serve_keeps_its_state_in_redis_for_a_fleet() {
         return;
     };
     let sb = Sandbox::new();
-    let avatar = sb.0.path().join("avatar.png");
-    std::fs::write(&avatar, PNG).unwrap();
-    let added = sb.run(&[
-        "--sandbox",
-        "account",
-        "add",
-        "--name",
-        "售后",
-        "--avatar",
-        avatar.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let kfid = sb.account("售后");
     let who = sb.line(&["sandbox", "customer"]);
     sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
     let mut serve = bare(sb.0.path())
@@ -287,21 +220,7 @@ fn serve_keeps_its_state_in_redis_for_a_fleet() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut replies = Vec::new();
-    while Instant::now() < deadline && replies.is_empty() {
-        std::thread::sleep(Duration::from_millis(200));
-        let inbox = sb.run(&[
-            "--sandbox",
-            "--format",
-            "json",
-            "sandbox",
-            "inbox",
-            &who,
-            &kfid,
-        ]);
-        replies = inbox.ok().json().as_array().unwrap().clone();
-    }
+    let replies = replies(&sb, &who, &kfid, 1);
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &serve.id().to_string()])
         .status();

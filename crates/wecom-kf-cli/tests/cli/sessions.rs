@@ -17,25 +17,50 @@ impl Sandbox {
     pub(crate) fn line(&self, args: &[&str]) -> String {
         self.run(args).ok().stdout.trim().to_owned()
     }
+
+    /// The test PNG as a file of the sandbox's folder; its path.
+    pub(crate) fn avatar(&self) -> String {
+        let avatar = self.0.path().join("avatar.png");
+        std::fs::write(&avatar, PNG).unwrap();
+        avatar.to_str().unwrap().to_owned()
+    }
+
+    /// Add an account through the CLI; its open_kfid.
+    pub(crate) fn account(&self, name: &str) -> String {
+        let avatar = self.avatar();
+        let added = self.run(&[
+            "--sandbox",
+            "account",
+            "add",
+            "--name",
+            name,
+            "--avatar",
+            &avatar,
+            "--format",
+            "json",
+        ]);
+        added.ok().json()["open_kfid"].as_str().unwrap().to_owned()
+    }
+
+    /// What the customer saw from the account (`sandbox inbox`), oldest first.
+    pub(crate) fn inbox(&self, who: &str, open_kfid: &str) -> Vec<serde_json::Value> {
+        let inbox = self.run(&[
+            "--sandbox",
+            "--format",
+            "json",
+            "sandbox",
+            "inbox",
+            who,
+            open_kfid,
+        ]);
+        inbox.ok().json().as_array().unwrap().clone()
+    }
 }
 
 #[test]
 fn the_walk_through_adds_a_servicer_routes_a_session_and_diagnoses_a_refusal() {
     let sb = Sandbox::new();
-    let avatar = sb.0.path().join("avatar.png");
-    std::fs::write(&avatar, PNG).unwrap();
-    let added = sb.run(&[
-        "--sandbox",
-        "account",
-        "add",
-        "--name",
-        "售后",
-        "--avatar",
-        avatar.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let kfid = sb.account("售后");
     sb.line(&["sandbox", "member", "zhangsan", "--name", "张三"]);
 
     // A mixed add: one added, one failed with its code; exit 1, every item reported.
@@ -183,20 +208,7 @@ fn the_walk_through_adds_a_servicer_routes_a_session_and_diagnoses_a_refusal() {
 #[test]
 fn stats_take_china_days_and_refuse_bad_ones_before_sending() {
     let sb = Sandbox::new();
-    let avatar = sb.0.path().join("avatar.png");
-    std::fs::write(&avatar, PNG).unwrap();
-    let added = sb.run(&[
-        "--sandbox",
-        "account",
-        "add",
-        "--name",
-        "统计",
-        "--avatar",
-        avatar.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let kfid = added.ok().json()["open_kfid"].as_str().unwrap().to_owned();
+    let kfid = sb.account("统计");
     let bad = sb.run(&[
         "--sandbox",
         "stats",

@@ -12,7 +12,6 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use wecom_kf_types::ErrCode;
-use wecom_kf_types::callback::Crypto;
 
 use super::{body, done};
 use crate::callbacks::Setting;
@@ -23,6 +22,7 @@ pub(super) fn routes() -> Router<Arc<Emulator>> {
     Router::new()
         .route("/__emulator/callback", post(register).delete(clear))
         .route("/__emulator/callback/deliveries", get(deliveries))
+        .route("/__emulator/sync_token", post(sync_token))
 }
 
 #[derive(Deserialize, Default)]
@@ -38,44 +38,25 @@ struct Register {
     retry_ms: Option<u64>,
 }
 
-/// The setting a registration asks for: its URL and crypto checked first.
-pub(crate) fn setting(
-    corp_id: &str,
-    url: &str,
-    token: &str,
-    key: &str,
-    timeout_ms: Option<u64>,
-    attempts: Option<u32>,
-    retry_ms: Option<u64>,
-) -> Result<Setting, Rejection> {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(Rejection::with(
-            ErrCode::INVALID_PARAMETER,
-            format!("url must be http:// or https://, got {url:?}"),
-        ));
-    }
-    let crypto = Crypto::new(token, key, corp_id)
-        .map_err(|e| Rejection::with(ErrCode::INVALID_PARAMETER, e.to_string()))?;
-    Ok(Setting {
-        url: url.to_owned(),
-        crypto,
-        timeout: Duration::from_millis(timeout_ms.unwrap_or(5000)),
-        attempts: attempts.unwrap_or(3).max(1),
-        retry: Duration::from_millis(retry_ms.unwrap_or(1000)),
-    })
-}
-
 async fn register(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
     let setting = body::<Register>(&bytes).and_then(|r| {
-        setting(
+        let mut setting = Setting::new(
             &emulator.config().corp_id,
             &r.url,
             &r.token,
             &r.encoding_aes_key,
-            r.timeout_ms,
-            r.attempts,
-            r.retry_ms,
         )
+        .map_err(|why| Rejection::with(ErrCode::INVALID_PARAMETER, why))?;
+        if let Some(ms) = r.timeout_ms {
+            setting.timeout = Duration::from_millis(ms);
+        }
+        if let Some(attempts) = r.attempts {
+            setting.attempts = attempts.max(1);
+        }
+        if let Some(ms) = r.retry_ms {
+            setting.retry = Duration::from_millis(ms);
+        }
+        Ok(setting)
     });
     let result = match setting {
         Ok(setting) => emulator
@@ -95,4 +76,21 @@ async fn clear(State(emulator): State<Arc<Emulator>>) -> Response {
 
 async fn deliveries(State(emulator): State<Arc<Emulator>>) -> Response {
     done(Ok(json!({ "deliveries": emulator.deliveries() })))
+}
+
+#[derive(Deserialize, Default)]
+struct SyncTokenFor {
+    #[serde(default)]
+    open_kfid: String,
+}
+
+/// Added to the agreed plane: the `Token` a `kf_msg_or_event` callback would carry for
+/// the account, for a sync without a callback receiver.
+async fn sync_token(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
+    done(body::<SyncTokenFor>(&bytes).and_then(|r| {
+        emulator
+            .world()
+            .issue_sync_token(&r.open_kfid)
+            .map(|token| json!({ "token": token }))
+    }))
 }

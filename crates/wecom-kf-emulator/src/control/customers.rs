@@ -30,7 +30,6 @@ pub(super) fn routes() -> Router<Arc<Emulator>> {
             post(reject),
         )
         .route("/__emulator/customers/{external_userid}/inbox", get(inbox))
-        .route("/__emulator/sync_token", post(sync_token))
 }
 
 #[derive(Deserialize, Default)]
@@ -152,23 +151,6 @@ async fn reject(
             .world()
             .customer_rejects(&external_userid, &r.open_kfid, r.reject)
             .map(|()| json!({}))
-    }))
-}
-
-#[derive(Deserialize, Default)]
-struct SyncTokenFor {
-    #[serde(default)]
-    open_kfid: String,
-}
-
-/// Added to the agreed plane: the `Token` a `kf_msg_or_event` callback would carry for
-/// the account, for a sync without a callback receiver.
-async fn sync_token(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
-    done(body::<SyncTokenFor>(&bytes).and_then(|r| {
-        emulator
-            .world()
-            .issue_sync_token(&r.open_kfid)
-            .map(|token| json!({ "token": token }))
     }))
 }
 

@@ -3,7 +3,7 @@
 //! the world, exactly as API calls do; never to the store directly.
 
 mod accounts;
-pub(crate) mod callbacks;
+mod callbacks;
 mod clock;
 mod customers;
 mod directory;

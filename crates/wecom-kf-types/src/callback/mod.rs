@@ -211,6 +211,24 @@ impl Crypto {
         }
     }
 
+    /// The URL check as the admin console makes it: `plaintext` encrypted with
+    /// `random16` as the `echostr`, signed. The receiver must answer `plaintext`.
+    pub fn url_check(
+        &self,
+        random16: [u8; 16],
+        timestamp: &str,
+        nonce: &str,
+        plaintext: &str,
+    ) -> CallbackQuery {
+        let echostr = self.encrypt_with(random16, plaintext.as_bytes());
+        CallbackQuery {
+            msg_signature: self.sign(timestamp, nonce, &echostr),
+            timestamp: timestamp.to_owned(),
+            nonce: nonce.to_owned(),
+            echostr: Some(echostr),
+        }
+    }
+
     /// The URL check: verify the signature over `echostr` and answer its plaintext.
     pub fn verify_url(&self, query: &CallbackQuery) -> Result<String, CryptoError> {
         let echostr = query

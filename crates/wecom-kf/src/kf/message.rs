@@ -8,7 +8,7 @@
 //!   msgid, and the service's "msgid duplicated" answer (40058 in the emulator, see
 //!   [`DUPLICATE_MSGID`]) to that retry means the first one went through. A refusal
 //!   for the session's state (95018), the quota (95001) or the window (95002) comes
-//!   with a [`Diagnosis`] read from the session.
+//!   with a [`Diagnosis`](super::service_state::Diagnosis) read from the session.
 
 use futures_util::Stream;
 use futures_util::stream::{self, TryStreamExt};
@@ -23,7 +23,6 @@ use wecom_kf_types::kf::send_msg_on_event::SendMsgOnEvent;
 use wecom_kf_types::kf::sync_msg::{SyncMsg, SyncMsgResponse};
 use wecom_kf_types::limits::MSGID_MAX_BYTES;
 
-use super::service_state::Diagnosis;
 use crate::{Client, Error};
 
 /// Messages: `client.message()`.
@@ -193,15 +192,5 @@ impl MessageApi {
         self.pages(request)
             .map_ok(|page| stream::iter(page.msg_list.into_iter().map(Ok)))
             .try_flatten()
-    }
-}
-
-impl Error {
-    /// The diagnosis attached to a refused send.
-    pub fn diagnosis(&self) -> Option<&Diagnosis> {
-        match self {
-            Error::Refused { diagnosis, .. } => Some(diagnosis),
-            _ => None,
-        }
     }
 }

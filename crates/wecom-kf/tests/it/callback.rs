@@ -17,7 +17,7 @@ use wecom_kf::callback::{CallbackEvent, Crypto, Receiver, ReceiverConfig};
 use wecom_kf::types::kf::sync_msg::SyncMsg;
 use wecom_kf_emulator::{DEMO_CORP_ID, Running};
 
-use crate::{avatar, client, emulator};
+use crate::{client, emulator};
 
 const TOKEN: &str = "kfCallbackToken2026";
 const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
@@ -88,11 +88,7 @@ async fn next(events: &mut mpsc::Receiver<CallbackEvent>) -> CallbackEvent {
 async fn a_customer_message_reaches_the_app_through_a_signed_push_and_sync_msg() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let (receiver, mut events) = Receiver::new(crypto());
     let url = serve(receiver.router("/callback")).await;
     let answer = register(&em, &format!("{url}/callback"), json!({})).await;
@@ -162,11 +158,7 @@ async fn a_customer_message_reaches_the_app_through_a_signed_push_and_sync_msg()
 async fn a_receiver_that_fails_twice_gets_the_third_attempt_and_the_log_shows_all() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let (receiver, mut events) = Receiver::new(crypto());
     let failures = Arc::new(AtomicU32::new(0));
     let flaky = {
@@ -217,11 +209,7 @@ async fn a_receiver_that_fails_twice_gets_the_third_attempt_and_the_log_shows_al
 async fn a_retry_after_a_slow_answer_is_handed_on_once() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let (receiver, mut events) = Receiver::new(crypto());
     let calls = Arc::new(AtomicU32::new(0));
     let slow = {
@@ -351,11 +339,7 @@ async fn the_url_check_says_exactly_what_failed_and_keeps_the_earlier_setting() 
     );
     // None of the failures replaced the first setting.
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     customer_writes(&em, &kfid, "还在吗").await;
     for _ in 0..100 {
         if receiver.stats().received > 0 {

@@ -13,7 +13,7 @@ use wecom_kf::consumer::{
 use wecom_kf::types::kf::message::Message;
 use wecom_kf_emulator::Running;
 
-use crate::{avatar, client, control, emulator};
+use crate::{client, control, emulator};
 
 fn config(holder: &str) -> ConsumerConfig {
     let mut config = ConsumerConfig::default();
@@ -84,11 +84,7 @@ async fn consume(
 async fn every_message_is_handled_once_in_order_and_a_restart_resumes_after_it() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let (a, b) = (customer(&em).await, customer(&em).await);
     for i in 0..5 {
         says(&em, &kfid, &a, &format!("a{i}")).await;
@@ -134,11 +130,7 @@ async fn every_message_is_handled_once_in_order_and_a_restart_resumes_after_it()
 async fn a_poison_message_goes_to_the_dead_letters_and_the_next_ones_are_delivered() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let who = customer(&em).await;
     for text in ["before", "poison", "after"] {
         says(&em, &kfid, &who, text).await;
@@ -172,11 +164,7 @@ async fn a_poison_message_goes_to_the_dead_letters_and_the_next_ones_are_deliver
 async fn a_callback_trigger_syncs_at_once_with_its_token() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let who = customer(&em).await;
     let dir = tempfile::tempdir().unwrap();
     let seen: Seen = Arc::default();
@@ -257,11 +245,7 @@ async fn a_lease_is_held_by_one_holder_and_a_stale_fence_cannot_commit() {
 async fn shutdown_lets_the_message_in_hand_finish_and_records_it() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let who = customer(&em).await;
     says(&em, &kfid, &who, "slow").await;
     says(&em, &kfid, &who, "next").await;
@@ -313,11 +297,7 @@ async fn shutdown_lets_the_message_in_hand_finish_and_records_it() {
 async fn a_stopped_consumer_gives_its_leases_up_so_the_next_one_starts_at_once() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.db");
     // Stopped while it waits for the next poll, not in the middle of a page.
@@ -351,7 +331,7 @@ mod fleet {
     use wecom_kf_testkit::RedisServer;
 
     use super::{config, customer, says};
-    use crate::{avatar, client, emulator};
+    use crate::{client, emulator};
 
     #[tokio::test]
     async fn a_redis_lease_is_held_by_one_holder_and_a_stale_fence_cannot_commit() {
@@ -393,11 +373,7 @@ mod fleet {
         };
         let em = emulator().await;
         let client = client(&em);
-        let kfid = client
-            .account()
-            .add("客服", avatar(&client).await)
-            .await
-            .unwrap();
+        let kfid = crate::account(&client).await;
         let who = customer(&em).await;
         let log: Arc<Mutex<Vec<Handled>>> = Arc::default();
         let mut stops = Vec::new();

@@ -86,6 +86,15 @@ pub(crate) async fn control(
     answer
 }
 
+/// A kf account "客服" with the test avatar; its open_kfid.
+pub(crate) async fn account(client: &Client) -> String {
+    client
+        .account()
+        .add("客服", avatar(client).await)
+        .await
+        .expect("account added")
+}
+
 /// A customer who wrote to `open_kfid` (session in state 0); returns their id.
 pub(crate) async fn customer_who_wrote(em: &Running, open_kfid: &str) -> String {
     let answer = control(

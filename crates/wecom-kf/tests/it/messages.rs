@@ -13,17 +13,13 @@ use wecom_kf::types::{Endpoint, ErrCode};
 use wecom_kf::{Error, RetryPolicy};
 use wecom_kf_emulator::{Fault, FaultRule};
 
-use crate::{avatar, builder, calls, client, control, customer_who_wrote, emulator, inbox};
+use crate::{builder, calls, client, control, customer_who_wrote, emulator, inbox};
 
 #[tokio::test]
 async fn a_send_carries_our_msgid_and_bad_input_is_refused_before_sending() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let who = customer_who_wrote(&em, &kfid).await;
     let msgid = client
         .message()
@@ -69,11 +65,7 @@ async fn a_send_whose_answer_was_lost_is_retried_with_its_msgid_and_arrives_once
         )
         .build()
         .unwrap();
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let who = customer_who_wrote(&em, &kfid).await;
     em.emulator().add_fault(FaultRule {
         fault: Fault::DropAfterCommit,
@@ -112,11 +104,7 @@ async fn a_send_whose_answer_was_lost_is_retried_with_its_msgid_and_arrives_once
 async fn a_refused_send_says_why_from_the_session() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     em.emulator()
         .put_member("zhangsan", "张三", &[], true)
         .unwrap();
@@ -171,11 +159,7 @@ async fn a_refused_send_says_why_from_the_session() {
 async fn streams_follow_has_more_through_empty_pages_to_the_end() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let who = customer_who_wrote(&em, &kfid).await;
     // Three app sends between two customer messages: with pages of 2, one page is
     // empty while has_more is 1.
@@ -225,11 +209,7 @@ async fn streams_follow_has_more_through_empty_pages_to_the_end() {
 async fn welcome_and_recall() {
     let em = emulator().await;
     let client = client(&em);
-    let kfid = client
-        .account()
-        .add("客服", avatar(&client).await)
-        .await
-        .unwrap();
+    let kfid = crate::account(&client).await;
     let answer = control(&em, "/__emulator/customers", &json!({"nickname": "新客"})).await;
     let who = answer["external_userid"].as_str().unwrap().to_owned();
     control(
