@@ -21,6 +21,33 @@ pub struct Profile {
     pub callback_token: Option<String>,
     /// The callback EncodingAESKey.
     pub callback_aes_key: Option<String>,
+    /// `wecom-kf serve`'s settings (`[PROFILE.serve]`); flags and `WECOM_KF_SERVE_*`
+    /// come first.
+    #[serde(default)]
+    pub serve: ServeSettings,
+}
+
+/// The `[PROFILE.serve]` table: every `serve` flag but the secrets, which are never
+/// flags. For example:
+///
+/// ```toml
+/// [default.serve]
+/// listen = "0.0.0.0:8080"
+/// store = "redis://10.0.0.5:6379"
+/// webhook = "http://127.0.0.1:9000/kf"
+/// poll = 10
+/// ```
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ServeSettings {
+    pub listen: Option<String>,
+    pub path: Option<String>,
+    pub store: Option<String>,
+    pub exec: Option<String>,
+    pub webhook: Option<String>,
+    pub poll: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub lease: Option<u64>,
 }
 
 /// The callback settings, environment first, then the profile: Token, EncodingAESKey

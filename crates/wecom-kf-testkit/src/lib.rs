@@ -11,6 +11,8 @@ use std::time::Duration;
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,
+    /// Where it keeps its append-only file, when it is durable.
+    dir: Option<std::path::PathBuf>,
 }
 
 fn free_port() -> u16 {
@@ -27,24 +29,50 @@ impl RedisServer {
     /// # Panics
     /// Under `CI=true` when `redis-server` is missing, or when it does not come up.
     pub fn start() -> Option<RedisServer> {
+        Self::launch(free_port(), None)
+    }
+
+    /// Like [`start`](Self::start), but durable: every write goes to an append-only file
+    /// in `dir` (fsync'd each time), so a [`restart`](Self::restart) after a kill -9
+    /// finds everything, as a production Redis configured for it would.
+    ///
+    /// # Panics
+    /// As [`start`](Self::start).
+    pub fn start_durable(dir: &std::path::Path) -> Option<RedisServer> {
+        Self::launch(free_port(), Some(dir.to_owned()))
+    }
+
+    /// Start it again on the same port (after [`stop`](Self::stop)).
+    ///
+    /// # Panics
+    /// When it does not come up.
+    pub fn restart(&mut self) {
+        self.stop();
+        let again =
+            Self::launch(self.port, self.dir.clone()).expect("redis-server was found before");
+        *self = again;
+    }
+
+    fn launch(port: u16, dir: Option<std::path::PathBuf>) -> Option<RedisServer> {
         let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned());
-        let port = free_port();
-        let spawned = Command::new(&binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "yes",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
+        let mut command = Command::new(&binary);
+        command.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--protected-mode",
+            "yes",
+        ]);
+        match &dir {
+            Some(dir) => command
+                .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+                .arg(dir),
+            None => command.args(["--appendonly", "no"]),
+        };
+        let spawned = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn();
         let child = match spawned {
             Ok(child) => child,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -59,13 +87,24 @@ impl RedisServer {
             }
             Err(e) => panic!("cannot start {binary}: {e}"),
         };
-        let server = RedisServer {
+        let mut server = RedisServer {
             child: Some(child),
             port,
+            dir,
         };
         for _ in 0..200 {
             if server.ping() {
                 return Some(server);
+            }
+            // The port of a server just killed can take a moment to be free again.
+            if let Some(Ok(Some(_))) = server.child.as_mut().map(Child::try_wait) {
+                let again = Command::new(&binary)
+                    .args(command.get_args())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .ok();
+                server.child = again;
             }
             std::thread::sleep(Duration::from_millis(25));
         }

@@ -27,41 +27,129 @@ use wecom_kf::consumer::{
 use wecom_kf::types::kf::message::{Content, Message, Origin};
 use wecom_kf::types::kf::send_msg::SendMsg;
 
+use crate::config::{ServeSettings, config_path, load_profile};
 use crate::context::Context;
 use crate::error::CliError;
 use crate::options::Global;
 
-/// `wecom-kf serve`.
+/// `wecom-kf serve`. Each setting comes from its flag, else its `WECOM_KF_SERVE_*`
+/// variable, else the profile's `[PROFILE.serve]` table, else the default.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  wecom-kf serve --listen 0.0.0.0:8080 --exec ./bot.sh\n  wecom-kf serve --listen 0.0.0.0:8080 --webhook http://127.0.0.1:9000/kf --store sqlite:/var/lib/wecom-kf/consumer.db\n  wecom-kf --sandbox serve --exec 'jq -r .text.content'   # an echo bot, offline\n\nThe callback Token and EncodingAESKey come from WECOM_KF_CALLBACK_TOKEN and\nWECOM_KF_CALLBACK_AES_KEY (or the profile), never from flags."
+    after_help = "Examples:\n  wecom-kf serve --listen 0.0.0.0:8080 --exec ./bot.sh\n  wecom-kf serve --listen 0.0.0.0:8080 --webhook http://127.0.0.1:9000/kf --store sqlite:/var/lib/wecom-kf/consumer.db\n  wecom-kf --sandbox serve --exec 'jq -r .text.content'   # an echo bot, offline\n\nEvery flag can also be set in the environment (WECOM_KF_SERVE_LISTEN, …_STORE, …) or\nin the config file, under [PROFILE.serve]:\n  [default.serve]\n  listen = \"0.0.0.0:8080\"\n  store = \"redis://10.0.0.5:6379\"\n  webhook = \"http://127.0.0.1:9000/kf\"\n\nThe callback Token and EncodingAESKey come from WECOM_KF_CALLBACK_TOKEN and\nWECOM_KF_CALLBACK_AES_KEY (or the profile's callback_token and callback_aes_key),\nnever from flags."
 )]
 pub struct Serve {
-    /// Where to listen for callbacks, /healthz and /metrics.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: String,
-    /// The callback path configured in the admin console.
-    #[arg(long, default_value = "/callback")]
-    path: String,
+    /// Where to listen for callbacks, /healthz and /metrics. Default 127.0.0.1:8080.
+    #[arg(long, env = "WECOM_KF_SERVE_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+    /// The callback path configured in the admin console. Default /callback.
+    #[arg(long, env = "WECOM_KF_SERVE_PATH", value_name = "PATH")]
+    path: Option<String>,
     /// Where the cursors, handled msgids, dead letters and leases live: sqlite:PATH (one
     /// machine), or redis://… for a fleet (one process per account at a time). Default:
     /// sqlite in the data directory.
-    #[arg(long, value_name = "sqlite:PATH|redis://…")]
+    #[arg(
+        long,
+        env = "WECOM_KF_SERVE_STORE",
+        value_name = "sqlite:PATH|redis://…"
+    )]
     store: Option<String>,
     /// Run this for each message (`sh -c`), the message as JSON on stdin. Exit 0:
     /// handled; otherwise retried. A non-empty stdout is sent back to the customer.
-    #[arg(long, conflicts_with = "webhook", value_name = "CMD")]
+    #[arg(
+        long,
+        env = "WECOM_KF_SERVE_EXEC",
+        conflicts_with = "webhook",
+        value_name = "CMD"
+    )]
     exec: Option<String>,
     /// POST each message as JSON here. A 2xx: handled; a JSON answer may carry a reply:
     /// {"reply":"text"} or {"messages":[{"msgtype":"text","text":{"content":"…"}}]}.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, env = "WECOM_KF_SERVE_WEBHOOK", value_name = "URL")]
     webhook: Option<String>,
     /// Seconds between polls of each account (the fallback when no callback comes).
-    #[arg(long, default_value_t = 10, value_name = "SECS")]
-    poll: u64,
-    /// Attempts per message before it goes to the dead letters.
-    #[arg(long, default_value_t = 5)]
+    /// Default 10.
+    #[arg(long, env = "WECOM_KF_SERVE_POLL", value_name = "SECS")]
+    poll: Option<u64>,
+    /// Attempts per message before it goes to the dead letters. Default 5.
+    #[arg(long, env = "WECOM_KF_SERVE_MAX_ATTEMPTS", value_name = "N")]
+    max_attempts: Option<u32>,
+    /// Seconds an account's lease lasts: how long a fleet waits for a dead process
+    /// before another takes its accounts over. Longer than one handler run. Default 30.
+    #[arg(long, env = "WECOM_KF_SERVE_LEASE", value_name = "SECS")]
+    lease: Option<u64>,
+}
+
+/// Serve's settings, resolved: flag, environment, profile, default.
+#[derive(Debug, PartialEq, Eq)]
+struct Settings {
+    listen: String,
+    path: String,
+    store: Option<String>,
+    sink: SinkSpec,
+    poll: Duration,
     max_attempts: u32,
+    lease: Duration,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum SinkSpec {
+    Exec(String),
+    Webhook(String),
+    Stdout,
+}
+
+impl Serve {
+    /// Fill what the flags and environment left open from the profile's `serve` table.
+    fn resolve(self, file: ServeSettings) -> Result<Settings, CliError> {
+        let positive = |name: &str, value: u64| {
+            if value == 0 {
+                Err(CliError::Usage(format!("{name} must be at least 1, got 0")))
+            } else {
+                Ok(value)
+            }
+        };
+        // A flag's --exec replaces the file's webhook and the other way round.
+        let sink = match (self.exec, self.webhook) {
+            (Some(cmd), _) => SinkSpec::Exec(cmd),
+            (None, Some(url)) => SinkSpec::Webhook(url),
+            (None, None) => match (file.exec, file.webhook) {
+                (Some(_), Some(_)) => {
+                    return Err(CliError::Config(
+                        "the [serve] table sets both exec and webhook; keep one".into(),
+                    ));
+                }
+                (Some(cmd), None) => SinkSpec::Exec(cmd),
+                (None, Some(url)) => SinkSpec::Webhook(url),
+                (None, None) => SinkSpec::Stdout,
+            },
+        };
+        let path = self
+            .path
+            .or(file.path)
+            .unwrap_or_else(|| "/callback".into());
+        if !path.starts_with('/') {
+            return Err(CliError::Usage(format!(
+                "--path must start with /, got {path:?}"
+            )));
+        }
+        let poll = positive("--poll", self.poll.or(file.poll).unwrap_or(10))?;
+        let lease = positive("--lease", self.lease.or(file.lease).unwrap_or(30))?;
+        let max_attempts = self.max_attempts.or(file.max_attempts).unwrap_or(5);
+        positive("--max-attempts", u64::from(max_attempts))?;
+        Ok(Settings {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            path,
+            store: self.store.or(file.store),
+            sink,
+            poll: Duration::from_secs(poll),
+            max_attempts,
+            lease: Duration::from_secs(lease),
+        })
+    }
 }
 
 /// What the process counts, for /metrics.
@@ -395,27 +483,33 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
 }
 
 pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
+    let file = match config_path() {
+        Some(path) => load_profile(&path, &global.profile)?.serve,
+        None => ServeSettings::default(),
+    };
+    let settings = serve.resolve(file)?;
     let crypto = crypto(global)?;
     let ctx = Context::new(global).await?;
-    let sink = match (serve.exec, serve.webhook) {
-        (Some(cmd), _) => Sink::Exec(cmd),
-        (None, Some(url)) => Sink::Webhook(url, reqwest::Client::new()),
-        (None, None) => Sink::Stdout,
+    let sink = match settings.sink {
+        SinkSpec::Exec(cmd) => Sink::Exec(cmd),
+        SinkSpec::Webhook(url) => Sink::Webhook(url, reqwest::Client::new()),
+        SinkSpec::Stdout => Sink::Stdout,
     };
     let mut config = ConsumerConfig::default();
-    config.poll_interval = Duration::from_secs(serve.poll.max(1));
-    config.max_attempts = serve.max_attempts.max(1);
+    config.poll_interval = settings.poll;
+    config.max_attempts = settings.max_attempts;
+    config.lease_ttl = settings.lease;
     let parts = Parts {
         client: ctx.client.clone(),
         sandbox: ctx.sandbox(),
         crypto,
-        listen: &serve.listen,
-        path: &serve.path,
+        listen: &settings.listen,
+        path: &settings.path,
         sink,
         config,
         announce: true,
     };
-    let pipeline = match serve.store.as_deref() {
+    let pipeline = match settings.store.as_deref() {
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
             let store = wecom_kf::consumer::RedisStore::open(url, "wecom-kf")
                 .map_err(|e| CliError::Config(format!("--store: {e}")))?;
@@ -496,5 +590,67 @@ async fn terminated() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn flags(args: &[&str]) -> Serve {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            serve: Serve,
+        }
+        Wrapper::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .unwrap()
+            .serve
+    }
+
+    #[test]
+    fn flags_come_before_the_file_and_the_file_before_the_defaults() {
+        let file: ServeSettings = toml::from_str(
+            "listen = \"0.0.0.0:9000\"\nstore = \"redis://10.0.0.5\"\nwebhook = \"http://h/kf\"\npoll = 3\nlease = 7",
+        )
+        .unwrap();
+        let settings = flags(&["--poll", "2", "--exec", "./bot.sh"])
+            .resolve(file)
+            .unwrap();
+        assert_eq!(settings.listen, "0.0.0.0:9000");
+        assert_eq!(settings.store.as_deref(), Some("redis://10.0.0.5"));
+        assert_eq!(settings.sink, SinkSpec::Exec("./bot.sh".into()));
+        assert_eq!(settings.poll, Duration::from_secs(2));
+        assert_eq!(settings.lease, Duration::from_secs(7));
+        assert_eq!(settings.path, "/callback");
+        assert_eq!(settings.max_attempts, 5);
+    }
+
+    fn message(err: CliError) -> String {
+        match err {
+            CliError::Usage(m) | CliError::Config(m) => m,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_file_with_both_sinks_or_a_zero_is_refused_by_name() {
+        let both: ServeSettings = toml::from_str("exec = \"a\"\nwebhook = \"b\"").unwrap();
+        let err = message(flags(&[]).resolve(both).unwrap_err());
+        assert!(err.contains("both exec and webhook"), "{err}");
+        let err = message(
+            flags(&["--lease", "0"])
+                .resolve(ServeSettings::default())
+                .unwrap_err(),
+        );
+        assert!(err.contains("--lease must be at least 1, got 0"), "{err}");
+        let err = message(
+            flags(&["--path", "callback"])
+                .resolve(ServeSettings::default())
+                .unwrap_err(),
+        );
+        assert!(err.contains("--path must start with /"), "{err}");
+        assert!(toml::from_str::<ServeSettings>("secret = \"x\"").is_err());
     }
 }

@@ -6,6 +6,8 @@
 mod accounts;
 mod callback;
 mod exit_codes;
+mod fleet;
+mod harness;
 mod import;
 mod messages;
 mod sandbox;

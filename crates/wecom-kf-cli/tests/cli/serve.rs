@@ -127,7 +127,7 @@ fn sandbox_chat_goes_through_the_whole_loop_and_demo_ends_in_a_conversation() {
 }
 
 #[test]
-fn serve_posts_to_a_webhook_and_sends_its_json_reply() {
+fn serve_posts_to_a_webhook_named_in_the_config_file_and_sends_its_json_reply() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let hits = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let url = {
@@ -164,20 +164,18 @@ fn serve_posts_to_a_webhook_and_sends_its_json_reply() {
     let kfid = sb.account("售后");
     let who = sb.line(&["sandbox", "customer"]);
     sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
-    let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
+    // Its settings from the config file's [default.serve] table, and one variable.
+    std::fs::write(
+        sb.0.path().join("config.toml"),
+        format!(
+            "[default.serve]\nlisten = \"127.0.0.1:0\"\nwebhook = \"{url}\"\nstore = \"sqlite:{}\"\npoll = 30\n",
+            sb.0.path().join("consumer.db").display()
+        ),
+    )
+    .unwrap();
     let mut serve = bare(sb.0.path())
-        .args([
-            "--sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--poll",
-            "1",
-            "--store",
-            &store,
-            "--webhook",
-            &url,
-        ])
+        .env("WECOM_KF_SERVE_POLL", "1")
+        .args(["--sandbox", "serve"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

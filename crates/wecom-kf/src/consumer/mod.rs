@@ -15,6 +15,13 @@
 //! write, a few hundred microseconds on SQLite). Make replies idempotent with a msgid
 //! derived from the message ([`reply_msgid`]) and even that second run sends nothing
 //! twice.
+//!
+//! **The lease.** In a fleet one process consumes an account at a time. The lease is
+//! renewed before each handler run once a third of `lease_ttl` has passed, so a long
+//! page or a retried message keeps it. A process that dies keeps it until it expires;
+//! then the next poll of another process takes the account over. Keep `lease_ttl`
+//! longer than one handler run: a run that outlasts the lease can overlap with the next
+//! holder's (its writes are refused by the fence, so the store stays right).
 
 #[cfg(feature = "redis")]
 mod redis;
@@ -23,7 +30,7 @@ mod sqlite;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
@@ -178,7 +185,8 @@ pub struct ConsumerConfig {
     pub initial_backoff: Duration,
     /// Cap of one backoff. Default 10 s.
     pub max_backoff: Duration,
-    /// Lease length; renewed at every page. Default 30 s.
+    /// Lease length; renewed before a handler run once a third of it has passed.
+    /// Default 30 s.
     pub lease_ttl: Duration,
     /// Who this consumer is (a fleet needs one per process). Default: host and pid.
     pub holder: String,
@@ -403,6 +411,7 @@ impl<S: Store, H: Handler> Worker<S, H> {
         request.cursor = self.store.cursor(&self.open_kfid).await?;
         request.token = token;
         let mut pages = std::pin::pin!(self.client.message().pages(request));
+        let mut renewed = Instant::now();
         while let Some(page) = pages.try_next().await? {
             for message in page.msg_list {
                 if self
@@ -412,7 +421,7 @@ impl<S: Store, H: Handler> Worker<S, H> {
                 {
                     continue;
                 }
-                self.deliver(lease, message).await?;
+                self.deliver(lease, &mut renewed, message).await?;
                 if *shutdown.borrow() {
                     // The message in hand is recorded; the page's cursor is not, so the
                     // rest of the page is read again and skipped by msgid next time.
@@ -420,30 +429,52 @@ impl<S: Store, H: Handler> Worker<S, H> {
                 }
             }
             self.store.commit_cursor(lease, &page.next_cursor).await?;
-            // Renew the lease page by page.
-            match self
-                .store
-                .acquire(&self.open_kfid, &lease.holder, self.config.lease_ttl)
-                .await?
-            {
-                Some(renewed) if renewed.fence == lease.fence => {}
-                _ => {
-                    return Err(DrainError::Store(StoreError::Fenced {
-                        open_kfid: self.open_kfid.clone(),
-                        fence: lease.fence,
-                    }));
-                }
-            }
+            self.renew(lease, &mut renewed).await?;
         }
         Ok(())
     }
 
+    /// Renew the lease, or stop if another holder has it. Called before every handler
+    /// run, so a long page never outlives the lease: the lease is renewed once a third
+    /// of it has passed. Only a single handler run longer than the lease can overlap
+    /// with the next holder (see the module docs).
+    async fn keep(&self, lease: &Lease, renewed: &mut Instant) -> Result<(), DrainError> {
+        if renewed.elapsed() >= self.config.lease_ttl / 3 {
+            self.renew(lease, renewed).await?;
+        }
+        Ok(())
+    }
+
+    async fn renew(&self, lease: &Lease, renewed: &mut Instant) -> Result<(), DrainError> {
+        let started = Instant::now();
+        match self
+            .store
+            .acquire(&self.open_kfid, &lease.holder, self.config.lease_ttl)
+            .await?
+        {
+            Some(current) if current.fence == lease.fence => {
+                *renewed = started;
+                Ok(())
+            }
+            _ => Err(DrainError::Store(StoreError::Fenced {
+                open_kfid: self.open_kfid.clone(),
+                fence: lease.fence,
+            })),
+        }
+    }
+
     /// The handler, retried with backoff; then the msgid recorded, or the dead letter.
-    async fn deliver(&self, lease: &Lease, message: Message) -> Result<(), DrainError> {
+    async fn deliver(
+        &self,
+        lease: &Lease,
+        renewed: &mut Instant,
+        message: Message,
+    ) -> Result<(), DrainError> {
         let mut backoff = self.config.initial_backoff;
         let mut attempt = 0;
         loop {
             attempt += 1;
+            self.keep(lease, renewed).await?;
             match self.handler.handle(message.clone()).await {
                 Ok(()) => {
                     self.store.mark_handled(lease, &message.msgid).await?;
