@@ -131,7 +131,7 @@ pub(crate) fn open(sizes: &Sizes, report: &mut Report) -> Result<(), BoxError> {
 }
 
 /// Serve `router` on a thread of its own (one worker); its base URL.
-fn serve(router: axum::Router) -> Result<String, BoxError> {
+pub(crate) fn serve(router: axum::Router) -> Result<String, BoxError> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let url = format!("http://{}", listener.local_addr()?);

@@ -4,6 +4,7 @@
 //! cargo build --release -p wecom-kf-cli -p wecom-kf-bench
 //! target/release/wecom-kf-bench            # full run, a few minutes
 //! target/release/wecom-kf-bench --quick    # seconds: checks that every section works
+//! target/release/wecom-kf-bench --consumer # section 8 alone (add --quick to check it)
 //! ```
 //!
 //! The emulator runs in a child process (this binary, re-run as `serve-emulator`), so
@@ -29,6 +30,7 @@ use wecom_kf_types::kf::account::ListAccountsResponse;
 use wecom_kf_types::media::MediaType;
 
 mod callbacks;
+mod consumer;
 mod messages;
 
 #[global_allocator]
@@ -51,6 +53,8 @@ struct Sizes {
     drain_messages: u32,
     callback_calls: u32,
     receiver_calls: u32,
+    latency_seconds: u32,
+    drain_backlog: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -65,6 +69,8 @@ const FULL: Sizes = Sizes {
     drain_messages: 50_000,
     callback_calls: 20_000,
     receiver_calls: 20_000,
+    latency_seconds: 10,
+    drain_backlog: 20_000,
 };
 const QUICK: Sizes = Sizes {
     rounds: 2,
@@ -78,6 +84,8 @@ const QUICK: Sizes = Sizes {
     drain_messages: 2_000,
     callback_calls: 200,
     receiver_calls: 500,
+    latency_seconds: 1,
+    drain_backlog: 1_000,
 };
 
 type BoxError = Box<dyn std::error::Error>;
@@ -104,7 +112,23 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     let mut emulator = Emulator::start()?;
-    let outcome = runtime.block_on(run(&sizes, &emulator.base_url, cli.as_deref()));
+    // `--consumer` measures section 8 alone.
+    let consumer_only = args.iter().any(|a| a == "--consumer");
+    let outcome = if consumer_only {
+        Ok(Report::default())
+    } else {
+        runtime.block_on(run(&sizes, &emulator.base_url, cli.as_deref()))
+    };
+    let outcome = outcome.and_then(|mut report| {
+        // The consumer is measured as it runs in production: on a runtime of its
+        // own with worker threads, beside the sending customers.
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(consumer::run(&emulator.base_url, &sizes, &mut report))?;
+        Ok(report)
+    });
     emulator.stop();
     let report = outcome?;
     println!("{report}");

@@ -21,6 +21,8 @@ fn every_section_of_the_quick_benchmark_runs() {
         "## 2. token storm",
         "## 3. list_all",
         "## 5. emulator throughput",
+        "## 8a. the consumer",
+        "## 8b. the consumer's throughput",
     ] {
         assert!(
             report.contains(section),
@@ -33,6 +35,10 @@ fn every_section_of_the_quick_benchmark_runs() {
     );
     assert!(
         report.contains("check: list_all yields every account: ok"),
+        "{report}"
+    );
+    assert!(
+        report.contains("check: every message reached the handler (1000/s): ok"),
         "{report}"
     );
     assert!(!report.contains("FAILED"), "{report}");

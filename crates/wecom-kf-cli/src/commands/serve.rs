@@ -20,9 +20,9 @@ use futures_util::TryStreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::{mpsc, watch};
 use wecom_kf::Client;
-use wecom_kf::callback::{CallbackEvent, Crypto, Receiver};
+use wecom_kf::callback::{Crypto, Receiver};
 use wecom_kf::consumer::{
-    Consumer, ConsumerConfig, HandlerError, SqliteStore, Trigger, reply_msgid,
+    Consumer, ConsumerConfig, HandlerError, SqliteStore, forward_callbacks, reply_msgid,
 };
 use wecom_kf::types::kf::message::{Content, Message, Origin};
 use wecom_kf::types::kf::send_msg::SendMsg;
@@ -454,7 +454,7 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
         .try_collect()
         .await?;
     let (triggers, trigger_rx) = mpsc::channel(1024);
-    tokio::spawn(forward(events, triggers));
+    tokio::spawn(forward_callbacks(events, triggers));
     let bot = Arc::new(Bot {
         client: parts.client.clone(),
         sink: parts.sink,
@@ -545,29 +545,6 @@ fn http_app(receiver: &Receiver, metrics: &Arc<Metrics>, path: &str) -> Router {
                 }
             }),
         )
-}
-
-/// Callbacks become triggers: a `kf_msg_or_event` syncs its account with its Token, an
-/// authorisation adds the accounts it names.
-async fn forward(mut events: mpsc::Receiver<CallbackEvent>, triggers: mpsc::Sender<Trigger>) {
-    while let Some(event) = events.recv().await {
-        let wanted = match event {
-            CallbackEvent::KfMsgOrEvent {
-                open_kfid, token, ..
-            } => {
-                vec![Trigger::new(open_kfid, Some(token))]
-            }
-            CallbackEvent::KfAccountAuthChange { added, .. } => {
-                added.into_iter().map(|id| Trigger::new(id, None)).collect()
-            }
-            _ => Vec::new(),
-        };
-        for trigger in wanted {
-            if triggers.send(trigger).await.is_err() {
-                return;
-            }
-        }
-    }
 }
 
 /// SIGTERM or Ctrl-C.

@@ -232,6 +232,49 @@ impl Trigger {
     }
 }
 
+/// Feed the receiver's callbacks to the consumer: a `kf_msg_or_event` syncs its account
+/// with the callback's Token; an authorisation change starts the accounts it adds.
+/// Returns when either side closes.
+///
+/// ```no_run
+/// # async fn f(client: wecom_kf::Client, crypto: wecom_kf::callback::Crypto) -> Result<(), Box<dyn std::error::Error>> {
+/// use wecom_kf::callback::Receiver;
+/// use wecom_kf::consumer::{Consumer, ConsumerConfig, HandlerError, SqliteStore, forward_callbacks};
+///
+/// let (receiver, events) = Receiver::new(crypto);
+/// let (triggers, trigger_rx) = tokio::sync::mpsc::channel(1024);
+/// tokio::spawn(forward_callbacks(events, triggers));
+/// // … serve receiver.router("/callback") with axum …
+/// let handler = |m: wecom_kf::types::kf::message::Message| async move { Ok::<(), HandlerError>(()) };
+/// let consumer = Consumer::new(client, SqliteStore::open("consumer.db")?, handler, ConsumerConfig::default());
+/// let (_stop, shutdown) = tokio::sync::watch::channel(false);
+/// consumer.run(Vec::new(), trigger_rx, shutdown).await?;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "callback")]
+pub async fn forward_callbacks(
+    mut events: mpsc::Receiver<crate::callback::CallbackEvent>,
+    triggers: mpsc::Sender<Trigger>,
+) {
+    use crate::callback::CallbackEvent;
+    while let Some(event) = events.recv().await {
+        let wanted = match event {
+            CallbackEvent::KfMsgOrEvent {
+                open_kfid, token, ..
+            } => vec![Trigger::new(open_kfid, Some(token))],
+            CallbackEvent::KfAccountAuthChange { added, .. } => {
+                added.into_iter().map(|id| Trigger::new(id, None)).collect()
+            }
+            _ => Vec::new(),
+        };
+        for trigger in wanted {
+            if triggers.send(trigger).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// A msgid for the reply to `message`: the same for every run of the handler on it,
 /// so a reply sent again after a crash is refused by the service as a duplicate.
 pub fn reply_msgid(message: &Message, n: u32) -> String {
