@@ -1,5 +1,5 @@
-//! 8. The consumer (issue 15): how long from a customer's message to the handler, and
-//! how many messages a second it hands over.
+//! Section 8, the consumer (issue 15): how long from a customer's message to the
+//! handler, and how many messages a second it hands over.
 //!
 //! 8a. Latency. A customer writes through the control plane at a steady rate; the
 //! emulator pushes a signed callback; the receiver checks it and wakes the account's
@@ -215,6 +215,7 @@ pub(crate) async fn run(base: &str, sizes: &Sizes, report: &mut Report) -> Resul
     throughput(&world, &client, &customers, sizes, report).await
 }
 
+/// A rate's run: the floor's latencies, then ours, then the line of the table.
 async fn latency(
     world: &Arc<World>,
     client: &Client,
@@ -225,8 +226,43 @@ async fn latency(
 ) -> Result<(), BoxError> {
     let count = (rate * sizes.latency_seconds) as usize;
     let crypto = Crypto::new(TOKEN, KEY, wecom_kf_emulator::DEMO_CORP_ID)?;
+    let (floor, complete) = floor_latency(world, client, customers, rate, count, &crypto).await?;
+    let (ours, all) = consumer_latency(world, client, customers, rate, count, crypto).await?;
+    report.check(
+        &format!("every push arrived at the floor ({rate}/s)"),
+        complete,
+    );
+    report.check(
+        &format!("every message reached the handler ({rate}/s)"),
+        all && ours.len() == count,
+    );
+    if floor.is_empty() || ours.is_empty() {
+        return Ok(());
+    }
+    let (f50, f99, o50, o99) = (
+        percentile(&floor, 0.5),
+        percentile(&floor, 0.99),
+        percentile(&ours, 0.5),
+        percentile(&ours, 0.99),
+    );
+    report.line(format!(
+        "| {rate}/s | {f50:.2} / {f99:.2} ms | {o50:.2} / {o99:.2} ms | {:.2} | {} |",
+        o99 / f99,
+        if o99 <= 20.0 { "met" } else { "MISSED" }
+    ));
+    Ok(())
+}
 
-    // The floor: a route that answers the URL check and records each push's arrival.
+/// The floor: a route that answers the URL check and records each push's arrival;
+/// arrivals are paired with the sends in order. Sorted milliseconds, and whether all came.
+async fn floor_latency(
+    world: &Arc<World>,
+    client: &Client,
+    customers: &[String],
+    rate: u32,
+    count: usize,
+    crypto: &Crypto,
+) -> Result<(Vec<f64>, bool), BoxError> {
     let arrivals = Arc::new(Mutex::new(Vec::with_capacity(count)));
     let bare = {
         let (arrivals, crypto) = (arrivals.clone(), crypto.clone());
@@ -263,8 +299,19 @@ async fn latency(
             .map(|(s, a)| a.saturating_duration_since(*s))
             .collect(),
     );
+    Ok((floor, complete))
+}
 
-    // Ours: the receiver, the consumer, a handler that records when it is called.
+/// Ours: the receiver, the consumer, a handler that records when it is called. Sorted
+/// milliseconds from each send to its handler, and whether all were handled.
+async fn consumer_latency(
+    world: &Arc<World>,
+    client: &Client,
+    customers: &[String],
+    rate: u32,
+    count: usize,
+    crypto: Crypto,
+) -> Result<(Vec<f64>, bool), BoxError> {
     let (receiver, events) = Receiver::new(crypto);
     let ours = crate::callbacks::serve(receiver.router("/callback"))?;
     let (triggers, trigger_rx) = mpsc::channel(1024);
@@ -306,29 +353,7 @@ async fn latency(
             .collect(),
     );
     let _ = std::fs::remove_dir_all(&dir);
-    report.check(
-        &format!("every push arrived at the floor ({rate}/s)"),
-        complete,
-    );
-    report.check(
-        &format!("every message reached the handler ({rate}/s)"),
-        all && ours.len() == count,
-    );
-    if floor.is_empty() || ours.is_empty() {
-        return Ok(());
-    }
-    let (f50, f99, o50, o99) = (
-        percentile(&floor, 0.5),
-        percentile(&floor, 0.99),
-        percentile(&ours, 0.5),
-        percentile(&ours, 0.99),
-    );
-    report.line(format!(
-        "| {rate}/s | {f50:.2} / {f99:.2} ms | {o50:.2} / {o99:.2} ms | {:.2} | {} |",
-        o99 / f99,
-        if o99 <= 20.0 { "met" } else { "MISSED" }
-    ));
-    Ok(())
+    Ok((ours, all))
 }
 
 async fn throughput(
@@ -457,11 +482,11 @@ impl Backlog<'_> {
         #[allow(clippy::cast_precision_loss)]
         let stream = read as f64 / started.elapsed().as_secs_f64();
 
-        let handled = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicUsize::new(0));
         let handler = {
-            let handled = handled.clone();
+            let done = done.clone();
             move |_: Message| {
-                handled.fetch_add(1, Ordering::Relaxed);
+                done.fetch_add(1, Ordering::Relaxed);
                 async { Ok::<(), HandlerError>(()) }
             }
         };
@@ -473,12 +498,12 @@ impl Backlog<'_> {
         let started = Instant::now();
         let running = tokio::spawn(consumer.run(vec![open_kfid], trigger_rx, shutdown));
         let all = until(
-            || handled.load(Ordering::Relaxed) >= count,
+            || done.load(Ordering::Relaxed) >= count,
             Duration::from_secs(300),
         )
         .await;
         #[allow(clippy::cast_precision_loss)]
-        let rate = handled.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+        let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
         let _ = stop.send(true);
         running.await??;
         report.line(format!(
