@@ -4,7 +4,7 @@
 //! call that caused it never waits; retried after `retry_ms`, up to `attempts`; every
 //! attempt in the deliveries log.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -83,14 +83,28 @@ pub struct Delivery {
     pub elapsed_ms: u64,
     /// Whether this attempt delivered it (HTTP 200 in time).
     pub delivered: bool,
+    /// When the attempt ended, in Unix milliseconds (the real clock).
+    pub at_ms: u64,
+    /// The delivery this one sends again (`POST …/deliveries/{id}/resend`).
+    pub resend_of: Option<u64>,
 }
+
+/// Attempts kept in the log; older ones are dropped.
+const KEPT: usize = 10_000;
 
 /// The callback setting and the deliveries log.
 pub(crate) struct Callbacks {
     setting: Mutex<Option<Arc<Setting>>>,
-    deliveries: Arc<Mutex<Vec<Delivery>>>,
+    deliveries: Arc<Log>,
     next_id: AtomicU64,
     http: reqwest::Client,
+}
+
+/// The deliveries log, bounded, and a count of attempts that only grows.
+#[derive(Default)]
+struct Log {
+    rows: Mutex<Vec<Delivery>>,
+    attempts: AtomicUsize,
 }
 
 impl Default for Callbacks {
@@ -192,12 +206,18 @@ impl Callbacks {
     /// Forget the setting and the log.
     pub(crate) fn reset(&self) {
         self.clear();
-        lock(&self.deliveries).clear();
+        lock(&self.deliveries.rows).clear();
+    }
+
+    /// How many attempts were made so far (the log's length can stay the same while it
+    /// is trimmed; this only grows).
+    pub(crate) fn attempts(&self) -> usize {
+        self.deliveries.attempts.load(Ordering::Relaxed)
     }
 
     /// Every attempt so far, oldest first.
     pub(crate) fn deliveries(&self) -> Vec<Delivery> {
-        lock(&self.deliveries).clone()
+        lock(&self.deliveries.rows).clone()
     }
 
     /// Push a `kf_msg_or_event` for `open_kfid` in a task of its own. Called after the
@@ -222,22 +242,70 @@ impl Callbacks {
             error: None,
             elapsed_ms: 0,
             delivered: false,
+            at_ms: 0,
+            resend_of: None,
         };
+        self.spawn(setting, &event, delivery);
+    }
+
+    /// Push delivery `id` again, as a new delivery, to the URL set now: the same
+    /// account and Token (which may have expired: 10 minutes).
+    pub(crate) fn resend(&self, id: u64, corp_id: &str, now: i64) -> Result<u64, String> {
+        let setting = self
+            .current()
+            .ok_or("no callback URL is set (POST /__emulator/callback first)")?;
+        let original = lock(&self.deliveries.rows)
+            .iter()
+            .find(|d| d.id == id)
+            .cloned()
+            .ok_or_else(|| format!("no delivery {id} in the log"))?;
+        let new_id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let event = CallbackEvent::kf_msg_or_event(
+            corp_id,
+            now,
+            original.token.clone(),
+            &original.open_kfid,
+        );
+        let delivery = Delivery {
+            id: new_id,
+            attempt: 0,
+            status: None,
+            error: None,
+            elapsed_ms: 0,
+            delivered: false,
+            at_ms: 0,
+            resend_of: Some(id),
+            ..original
+        };
+        self.spawn(setting, &event, delivery);
+        Ok(new_id)
+    }
+
+    fn spawn(&self, setting: Arc<Setting>, event: &CallbackEvent, delivery: Delivery) {
         let (http, log) = (self.http.clone(), self.deliveries.clone());
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             let mut row = delivery;
             row.error = Some("no async runtime to push from".into());
-            lock(&log).push(row);
+            keep(&log, row);
             return;
         };
         runtime.spawn(deliver(http, log, setting, event.to_xml(), delivery));
     }
 }
 
+fn keep(log: &Log, row: Delivery) {
+    let mut rows = lock(&log.rows);
+    if rows.len() >= KEPT {
+        rows.drain(..KEPT / 10);
+    }
+    rows.push(row);
+    log.attempts.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Every attempt of one delivery, until one is answered 200 in time.
 async fn deliver(
     http: reqwest::Client,
-    log: Arc<Mutex<Vec<Delivery>>>,
+    log: Arc<Log>,
     setting: Arc<Setting>,
     xml: String,
     delivery: Delivery,
@@ -272,7 +340,10 @@ async fn deliver(
             Err(err) => row.error = Some(describe(err)),
         }
         let delivered = row.delivered;
-        lock(&log).push(row);
+        row.at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        keep(&log, row);
         if delivered {
             return;
         }

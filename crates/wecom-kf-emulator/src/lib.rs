@@ -29,6 +29,7 @@
 mod accept;
 mod api;
 mod callbacks;
+mod calls;
 mod config;
 mod control;
 mod faults;

@@ -1,6 +1,7 @@
 //! `wecom-kf-emulator`: the local 微信客服 server as a process, for clients in any language.
 //!
-//! Its first line on stdout is `listening on http://127.0.0.1:PORT`.
+//! Its first line on stdout is `listening on http://127.0.0.1:PORT`; the second gives the
+//! console's address (`console: http://127.0.0.1:PORT/__emulator/console`).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -120,7 +121,9 @@ async fn run(
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on http://{}", listener.local_addr()?)?;
+    let addr = listener.local_addr()?;
+    writeln!(stdout, "listening on http://{addr}")?;
+    writeln!(stdout, "console: http://{addr}/__emulator/console")?;
     stdout.flush()?;
     let (stop, stopped) = tokio::sync::watch::channel(());
     tokio::spawn(async move {

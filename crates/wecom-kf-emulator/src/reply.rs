@@ -68,10 +68,17 @@ impl Rejection {
             errcode: ErrCode,
             errmsg: String,
         }
-        json(&Body {
+        let errmsg = self.errmsg(ip);
+        let mut response = json(&Body {
             errcode: self.code,
-            errmsg: self.errmsg(ip),
-        })
+            errmsg: errmsg.clone(),
+        });
+        // For the console's call log, which need not read the body back.
+        response.extensions_mut().insert(crate::calls::Outcome {
+            errcode: self.code.get(),
+            errmsg,
+        });
+        response
     }
 }
 

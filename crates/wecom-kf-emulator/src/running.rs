@@ -9,12 +9,17 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::state::Emulator;
-use crate::{accept, api, control};
+use crate::{accept, api, calls, control};
 
 /// The routes, built from state. Serve them with [`serve`] to get fault injection that
 /// drops connections; any other server works for everything else.
 pub fn router(emulator: Arc<Emulator>) -> Router {
-    api::routes().merge(control::routes()).with_state(emulator)
+    // Every API call goes to the console's call log.
+    let api = api::routes().layer(axum::middleware::from_fn_with_state(
+        emulator.clone(),
+        calls::record,
+    ));
+    api.merge(control::routes()).with_state(emulator)
 }
 
 /// Serve the emulator on `listener` until `shutdown` changes.

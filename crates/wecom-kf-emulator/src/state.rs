@@ -12,6 +12,7 @@ use serde::Serialize;
 use wecom_kf_types::ErrCode;
 
 use crate::callbacks::Callbacks;
+use crate::calls::Calls;
 use crate::config::Config;
 use crate::faults::{Fault, FaultRule, Faults};
 use crate::reply::Rejection;
@@ -60,6 +61,7 @@ pub struct Emulator {
     clock_offset: AtomicI64,
     list_cache: Mutex<ListCache>,
     callbacks: Callbacks,
+    calls: Calls,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -81,6 +83,7 @@ impl Emulator {
             clock_offset: AtomicI64::new(0),
             list_cache: Mutex::default(),
             callbacks: Callbacks::default(),
+            calls: Calls::default(),
         })
     }
 
@@ -101,6 +104,27 @@ impl Emulator {
             lock(&self.list_cache).clear();
         }
         World::new(store, self.now(), &self.config, &self.callbacks)
+    }
+
+    /// The API call log (the console's).
+    pub(crate) fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    /// The callbacks: the setting and the deliveries.
+    pub(crate) fn callbacks(&self) -> &Callbacks {
+        &self.callbacks
+    }
+
+    /// Something that changes whenever what the console shows of the world changes:
+    /// the store's writes (here or, with a shared file, elsewhere), the clock, faults.
+    pub(crate) fn world_version(&self) -> (u64, i64, usize) {
+        let world = self.world();
+        (
+            world.store().total_changes(),
+            self.clock_offset.load(Ordering::Relaxed),
+            lock(&self.faults).rules().len(),
+        )
     }
 
     // ---- clock ----
@@ -156,6 +180,7 @@ impl Emulator {
         lock(&self.faults).clear();
         lock(&self.windows).clear();
         self.callbacks.reset();
+        self.calls.clear();
         self.clock_offset.store(0, Ordering::Relaxed);
         Ok(())
     }

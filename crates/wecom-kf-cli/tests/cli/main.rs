@@ -5,6 +5,7 @@
 
 mod accounts;
 mod callback;
+mod console;
 mod exit_codes;
 mod fleet;
 mod harness;

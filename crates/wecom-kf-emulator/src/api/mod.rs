@@ -348,10 +348,12 @@ pub(crate) async fn endpoint<E: Handle>(
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Response {
-    framed(&emulator, E::PATH, conn, || async {
+    let sent = std::sync::Mutex::new(None);
+    let mut response = framed(&emulator, E::PATH, conn, || async {
         // The body first, whatever happens next: an early answer to a client still
         // sending would reach it as a broken pipe instead of the errcode.
         let body = read_body(body).await?;
+        *crate::state::lock(&sent) = Some(body.clone());
         let caller = caller(&emulator, E::PATH, &parse_query(query.as_deref()), &headers)?;
         let request = decode::<E>(&method, query.as_deref(), &body)?;
         request
@@ -359,7 +361,12 @@ pub(crate) async fn endpoint<E: Handle>(
             .map_err(|invalid| Rejection::with(invalid.errcode, invalid.to_string()))?;
         E::render(&emulator, &caller, request)
     })
-    .await
+    .await;
+    // For the console's call log.
+    if let Some(body) = crate::state::lock(&sent).take() {
+        response.extensions_mut().insert(crate::calls::Sent(body));
+    }
+    response
 }
 
 /// A path the emulator does not serve. Not 48002: on the real service that means "this

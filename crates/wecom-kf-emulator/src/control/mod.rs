@@ -5,6 +5,7 @@
 mod accounts;
 mod callbacks;
 mod clock;
+mod console;
 mod customers;
 mod directory;
 mod faults;
@@ -37,6 +38,7 @@ pub(crate) fn routes() -> Router<Arc<Emulator>> {
         .merge(customers::routes())
         .merge(servicers::routes())
         .merge(callbacks::routes())
+        .merge(console::routes())
 }
 
 /// The answer of a control call: its fields plus `errcode`/`errmsg`, or the rejection.

@@ -164,6 +164,11 @@ impl Store {
         self.customers.profiles.get(external_userid)
     }
 
+    /// Every customer, in no particular order.
+    pub fn customers(&self) -> impl Iterator<Item = (&String, &CustomerRow)> {
+        self.customers.profiles.iter()
+    }
+
     /// Create or replace a customer.
     pub fn put_customer(&mut self, external_userid: &str, row: CustomerRow) -> Result<(), ErrCode> {
         exec(

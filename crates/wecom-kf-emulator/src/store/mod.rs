@@ -26,7 +26,7 @@ pub use directory::MemberRow;
 pub use media::NewMedia;
 pub use messages::{MessageRow, Origin};
 pub use servicers::ServingStatus;
-pub use sessions::{MsgCodeRow, SessionRow};
+pub use sessions::{MoveRow, MsgCodeRow, SessionRow};
 pub use tokens::TokenRow;
 
 /// An app of the corp: one secret, one agent id.
@@ -98,6 +98,14 @@ impl Store {
             .is_ok_and(|v| v != self.data_version)
     }
 
+    /// A number that moves with every write: this connection's changed rows, plus the
+    /// file's `data_version` as last loaded (which moves with other processes' writes).
+    pub fn total_changes(&self) -> u64 {
+        self.db
+            .total_changes()
+            .wrapping_add(u64::try_from(self.data_version).unwrap_or(0))
+    }
+
     /// Load the mirror again from the file.
     pub fn reload(&mut self) -> rusqlite::Result<()> {
         self.accounts = accounts::Accounts::load(&self.db)?;
@@ -122,7 +130,7 @@ impl Store {
                 "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; \
                  DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
                  DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
-                 DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; \
+                 DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; DELETE FROM session_moves; \
                  DELETE FROM messages; DELETE FROM sync_tokens; DELETE FROM settings;",
             )
             .map_err(|e| busy(&e))?;

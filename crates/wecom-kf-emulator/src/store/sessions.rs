@@ -34,7 +34,31 @@ CREATE TABLE IF NOT EXISTS msg_codes (
     kind            TEXT NOT NULL,
     issued_at       INTEGER NOT NULL,
     used            INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS session_moves (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id      INTEGER NOT NULL,
+    at              INTEGER NOT NULL,
+    from_state      INTEGER NOT NULL,
+    to_state        INTEGER NOT NULL,
+    servicer_userid TEXT,
+    cause           TEXT NOT NULL
 );";
+
+/// One move of a session, with what caused it (for the console's history).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MoveRow {
+    /// When (the emulator's clock).
+    pub at: i64,
+    /// The state before (4 for a new session).
+    pub from: u8,
+    /// The state after.
+    pub to: u8,
+    /// Who serves it after the move, in state 3.
+    pub servicer_userid: Option<String>,
+    /// What did it, e.g. `kf/service_state/trans` or `the customer wrote`.
+    pub cause: String,
+}
 
 /// A session: from the customer's first message until it ends.
 #[derive(Clone, Debug)]
@@ -105,6 +129,7 @@ pub(super) struct Sessions {
     rows: BTreeMap<i64, SessionRow>,
     current: HashMap<(String, String), i64>,
     codes: HashMap<String, MsgCodeRow>,
+    moves: HashMap<i64, Vec<MoveRow>>,
 }
 
 fn state_of(n: u8) -> ServiceState {
@@ -154,6 +179,26 @@ impl Sessions {
             ))
         })?;
         sessions.codes = rows.collect::<rusqlite::Result<_>>()?;
+        let mut stmt = db.prepare(
+            "SELECT session_id, at, from_state, to_state, servicer_userid, cause \
+             FROM session_moves ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                MoveRow {
+                    at: r.get(1)?,
+                    from: r.get(2)?,
+                    to: r.get(3)?,
+                    servicer_userid: r.get(4)?,
+                    cause: r.get(5)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (session, row) = row?;
+            sessions.moves.entry(session).or_default().push(row);
+        }
         Ok(sessions)
     }
 
@@ -231,6 +276,34 @@ impl Store {
         )?;
         self.sessions.rows.insert(row.id, row);
         Ok(())
+    }
+
+    /// Record a move of session `session_id`.
+    pub fn insert_move(&mut self, session_id: i64, row: MoveRow) -> Result<(), ErrCode> {
+        exec(
+            &self.db,
+            "INSERT INTO session_moves (session_id, at, from_state, to_state, servicer_userid, cause) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                session_id,
+                row.at,
+                row.from,
+                row.to,
+                row.servicer_userid,
+                row.cause
+            ],
+        )?;
+        self.sessions.moves.entry(session_id).or_default().push(row);
+        Ok(())
+    }
+
+    /// The moves of a session, oldest first.
+    pub fn moves(&self, session_id: i64) -> &[MoveRow] {
+        self.sessions
+            .moves
+            .get(&session_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Record an issued code.

@@ -10,6 +10,7 @@ use wecom_kf_types::kf::customer::{
 use wecom_kf_types::kf::send_msg_on_event::EventScenario;
 use wecom_kf_types::kf::service_state::ServiceState;
 use wecom_kf_types::limits::SESSION_WINDOW_SECS;
+use wecom_kf_types::limits::TEXT_MAX_BYTES;
 
 use super::World;
 use super::message::Content;
@@ -63,6 +64,19 @@ pub(crate) fn content(msgtype: &str, message: &Value) -> Result<Content, Rejecti
     }
     if msgtype == "text" && body["content"].as_str().is_none_or(str::is_empty) {
         return Err(invalid("text.content is required"));
+    }
+    // The service's limit on a text (send_msg's, 45002), for the simulated sides too:
+    // the WeChat and WeCom apps' own limits are not documented.
+    if let Some(text) = body["content"].as_str().filter(|_| msgtype == "text")
+        && text.len() > TEXT_MAX_BYTES
+    {
+        return Err(Rejection::with(
+            ErrCode::CONTENT_SIZE_OUT_OF_LIMIT,
+            format!(
+                "text.content is {} bytes; at most {TEXT_MAX_BYTES}",
+                text.len()
+            ),
+        ));
     }
     if matches!(msgtype, "image" | "voice" | "video" | "file")
         && body["media_id"].as_str().is_none_or(str::is_empty)

@@ -383,6 +383,15 @@ impl World<'_> {
         }
         let session = row.id;
         self.store.update_session(row)?;
+        if state == ServiceState::New {
+            self.record_move(
+                session,
+                state,
+                ServiceState::Bot,
+                None,
+                "kf/send_msg: the app answered",
+            )?;
+        }
         self.deliver(open_kfid, customer, Some(session), &msgid, request.content)?;
         Ok(msgid)
     }

@@ -6,6 +6,7 @@
 //! decides and commits under one lock, so caps and state machines are atomic.
 
 mod account;
+mod console;
 mod customer;
 mod directory;
 mod media;

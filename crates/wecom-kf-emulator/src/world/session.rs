@@ -18,7 +18,7 @@ use super::message::Content;
 use crate::ids;
 use crate::reply::Rejection;
 use crate::state::Caller;
-use crate::store::{MsgCodeRow, Origin, SessionRow};
+use crate::store::{MoveRow, MsgCodeRow, Origin, SessionRow};
 
 /// How new sessions of an account are routed (emulator-control.md, "Servicers").
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -200,7 +200,9 @@ impl World<'_> {
         mut row: SessionRow,
         to: ServiceState,
         servicer: Option<&str>,
+        cause: &str,
     ) -> Result<Option<String>, Rejection> {
+        let from = row.state_at(self.now);
         let code = match to {
             ServiceState::Queued if !row.reply_code_issued => {
                 row.reply_code_issued = true;
@@ -222,9 +224,33 @@ impl World<'_> {
         }
         let (open_kfid, external_userid, id) =
             (row.open_kfid.clone(), row.external_userid.clone(), row.id);
+        let after = row
+            .servicer_userid
+            .clone()
+            .filter(|_| to == ServiceState::Human);
         self.store.update_session(row)?;
+        self.record_move(id, from, to, after, cause)?;
         code.map(|kind| self.issue_code(&open_kfid, &external_userid, Some(id), kind))
             .transpose()
+    }
+
+    /// Keep a session's move in its history, with what caused it.
+    pub(super) fn record_move(
+        &mut self,
+        session_id: i64,
+        from: ServiceState,
+        to: ServiceState,
+        servicer_userid: Option<String>,
+        cause: &str,
+    ) -> Result<(), Rejection> {
+        let row = MoveRow {
+            at: self.now,
+            from: from.number(),
+            to: to.number(),
+            servicer_userid,
+            cause: cause.to_owned(),
+        };
+        Ok(self.store.insert_move(session_id, row)?)
     }
 
     /// The session to move and its state, refusing a move the table forbids (95013 out
@@ -277,7 +303,7 @@ impl World<'_> {
             }
             self.check_can_serve(open_kfid, servicer)?;
         }
-        self.apply_move(row, to, servicer)
+        self.apply_move(row, to, servicer, "kf/service_state/trans")
     }
 
     // ---- the customer's side ----
@@ -309,6 +335,13 @@ impl World<'_> {
             reply_code_issued: false,
             ended_at: None,
         })?;
+        self.record_move(
+            id,
+            ServiceState::Ended,
+            ServiceState::New,
+            None,
+            "the customer wrote: a new session",
+        )?;
         self.route_new_session(open_kfid, external_userid)?;
         Ok(id)
     }
@@ -331,14 +364,29 @@ impl World<'_> {
             .collect();
         let row = self.movable(open_kfid, external_userid, ServiceState::Queued)?;
         if serving.is_empty() {
-            self.apply_move(row, ServiceState::Queued, None)?;
+            self.apply_move(
+                row,
+                ServiceState::Queued,
+                None,
+                "routing to servicers: none is serving, so the queue",
+            )?;
         } else {
             let servicer = &serving[routing.next % serving.len()];
             routing.next = (routing.next + 1) % serving.len();
-            self.apply_move(row, ServiceState::Human, Some(servicer))?;
+            self.apply_move(
+                row,
+                ServiceState::Human,
+                Some(servicer),
+                "routing to servicers (round robin)",
+            )?;
             self.store.put_setting(&routing_key(open_kfid), &routing)?;
         }
         Ok(())
+    }
+
+    /// How the account's new sessions are routed.
+    pub(crate) fn routing_mode(&self, open_kfid: &str) -> RoutingMode {
+        self.store.setting::<Routing>(&routing_key(open_kfid)).mode
     }
 
     /// `POST /__emulator/accounts/{open_kfid}/routing`.
@@ -413,7 +461,12 @@ impl World<'_> {
         };
         // The event of a take always carries a reply code (change_type 1), even when
         // the move to the queue already issued one to the app.
-        let code = match self.apply_move(row.clone(), ServiceState::Human, Some(userid))? {
+        let code = match self.apply_move(
+            row.clone(),
+            ServiceState::Human,
+            Some(userid),
+            "a servicer took it from the queue in the WeCom app",
+        )? {
             Some(code) => code,
             None => self.issue_code(
                 open_kfid,
@@ -473,7 +526,12 @@ impl World<'_> {
             return Err(already_serves(userid));
         }
         self.check_can_serve(open_kfid, to)?;
-        self.apply_move(row.clone(), ServiceState::Human, Some(to))?;
+        self.apply_move(
+            row.clone(),
+            ServiceState::Human,
+            Some(to),
+            &format!("{userid} transferred it in the WeCom app"),
+        )?;
         self.session_event(ServicerMove::Transfer, &row, Some(userid), Some(to), None)
     }
 
@@ -486,7 +544,12 @@ impl World<'_> {
     ) -> Result<Option<String>, Rejection> {
         self.acting(open_kfid, userid, external_userid)?;
         let row = self.served_by(userid, open_kfid, external_userid)?;
-        let code = self.apply_move(row.clone(), ServiceState::Ended, None)?;
+        let code = self.apply_move(
+            row.clone(),
+            ServiceState::Ended,
+            None,
+            &format!("{userid} ended it in the WeCom app"),
+        )?;
         self.session_event(ServicerMove::End, &row, Some(userid), None, code.as_deref())?;
         Ok(code)
     }
@@ -516,6 +579,13 @@ impl World<'_> {
             row.servicer_userid = Some(userid.to_owned());
             row.ended_at = None;
             self.store.update_session(row.clone())?;
+            self.record_move(
+                row.id,
+                ServiceState::Ended,
+                ServiceState::Human,
+                Some(userid.to_owned()),
+                &format!("{userid} wrote from the WeCom app after it ended"),
+            )?;
             self.session_event(
                 ServicerMove::Reenter,
                 &row,

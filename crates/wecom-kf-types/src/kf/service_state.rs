@@ -284,6 +284,106 @@ impl TransServiceStateResponse {
     }
 }
 
+/// The codes [`explain`] explains (the client's `SessionApi::diagnose` and the
+/// emulator's console use it).
+pub const DIAGNOSED: &[ErrCode] = &[
+    ErrCode::SEND_SESSION_STATUS_INVALID,
+    ErrCode::SEND_COUNT_OUT_OF_LIMIT,
+    ErrCode::SEND_TIME_OUT_OF_LIMIT,
+    ErrCode::SESSION_ENDED,
+    ErrCode::NOT_A_SERVICER,
+    ErrCode::STATE_TRANSITION_NOT_ALLOWED,
+    ErrCode::SERVICER_STOPPED,
+    ErrCode::NO_CONSULTATION_IN_48H,
+];
+
+fn list(states: &[ServiceState]) -> String {
+    if states.is_empty() {
+        return "nowhere".to_owned();
+    }
+    states
+        .iter()
+        .map(|s| {
+            let (_, en) = s.names();
+            format!("{} {en}", s.number())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The words for a refusal `code` given the session's state: (cause, action). Pure:
+/// the client explains a refused call with it, the emulator's console a logged one.
+pub fn explain(code: ErrCode, state: Option<&ServiceStateInfo>) -> (String, String) {
+    use ServiceState::{Bot, Ended, Human, New, Queued};
+    let now = state.map(|s| s.service_state);
+    let servicer = state
+        .and_then(|s| s.servicer_userid.as_deref())
+        .unwrap_or("a servicer");
+    let (cause, action): (String, String) = match code {
+        ErrCode::SEND_SESSION_STATUS_INVALID => match now {
+            Some(Human) => (
+                format!("{servicer} took the session over (state 3); the API may send only in states 0 and 1"),
+                "let the servicer answer in the WeCom app, or end the session (→ 4) and answer after the customer's next message; if sessions should stay with your bot, stop routing them to servicers (admin console: 接待方式) or remove the servicers".into(),
+            ),
+            Some(Queued) => (
+                "the session waits in the queue for a servicer (state 2); the API may not send there".into(),
+                "assign it to a servicer (→ 3), or end it (→ 4); the API cannot take it back to the bot".into(),
+            ),
+            Some(Ended) => (
+                "the session has ended or has not started (state 4): the customer has not written since".into(),
+                "wait for the customer's next message (it opens a new session in state 0); to greet on entry use the welcome_code of enter_session with kf/send_msg_on_event".into(),
+            ),
+            Some(New | Bot) => (
+                "the state allows sending now, so the refusal came from elsewhere: more than 48 hours since the customer's message, or a corp that is not verified".into(),
+                "check when the customer last wrote, and the corp's verification (kf/get_corp_qualification)".into(),
+            ),
+            None => (
+                "the session's state does not allow sending (the API may send in states 0 and 1 only)".into(),
+                "read the state with `wecom-kf session get` and move the session accordingly".into(),
+            ),
+        },
+        ErrCode::SEND_COUNT_OUT_OF_LIMIT => (
+            "five messages were already sent since the customer's last message".into(),
+            "wait for the customer to write again; each customer message allows five answers".into(),
+        ),
+        ErrCode::SEND_TIME_OUT_OF_LIMIT => (
+            "more than 48 hours passed since the customer's last message".into(),
+            "wait for the customer to write again".into(),
+        ),
+        ErrCode::SESSION_ENDED => (
+            "the session has ended (state 4); nothing moves a session out of 4 but the customer".into(),
+            "wait for the customer's next message, which starts a new session in state 0".into(),
+        ),
+        ErrCode::NOT_A_SERVICER => (
+            "the member is not a servicer of this account, or has not activated WeCom".into(),
+            "add them with `wecom-kf servicer add OPEN_KFID --user USERID`, and have them log in to the WeCom app once".into(),
+        ),
+        ErrCode::STATE_TRANSITION_NOT_ALLOWED => match now {
+            Some(from) => (
+                format!("that move is not allowed from state {from}"),
+                format!("from there the API may move the session to: {}", list(from.allowed_moves())),
+            ),
+            None => (
+                "that move is not allowed from the session's state".into(),
+                "read the state with `wecom-kf session get` first".into(),
+            ),
+        },
+        ErrCode::SERVICER_STOPPED => (
+            "the servicer has stopped serving or is suspended (停止接待/暂时挂起)".into(),
+            "pick a servicer whose status is 0 in `wecom-kf servicer list`, or ask this one to resume serving".into(),
+        ),
+        ErrCode::NO_CONSULTATION_IN_48H => (
+            "the customer has not written to this account in the last 48 hours".into(),
+            "wait for the customer to write".into(),
+        ),
+        other => (
+            format!("errcode {other} is not one of the session family"),
+            other.hint().unwrap_or("see its look-up URL").to_owned(),
+        ),
+    };
+    (cause, action)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

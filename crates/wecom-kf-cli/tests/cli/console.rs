@@ -1,0 +1,365 @@
+//! The emulator's console in a real browser: headless Chromium (Debian's `chromium`),
+//! driven through `chromedriver` over WebDriver. A bot runs beside it as a consumer
+//! would in production (a `Receiver` on a loopback port and a `Consumer`), so every flow
+//! goes through callbacks and `sync_msg` as it does for real.
+//!
+//! Under `CI=true` a missing Chromium fails the test (`.ci/run` installs it); elsewhere it
+//! is skipped with a message. `CONSOLE_SCREENSHOTS=DIR` saves the screenshots the README
+//! shows.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::response::IntoResponse as _;
+use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+use wecom_kf::callback::{Crypto, Receiver};
+use wecom_kf::consumer::{Consumer, ConsumerConfig, HandlerError, SqliteStore, forward_callbacks};
+use wecom_kf::types::kf::message::{Content, Message, Origin};
+
+use crate::harness::{KEY, TOKEN, free_port};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free port, stopped on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start chromedriver, or `None` when Chromium is not installed and this is not CI.
+fn driver() -> Option<Driver> {
+    let installed =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !installed {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chromium and chromium-driver are required under CI=true (.ci/run installs them)"
+        );
+        eprintln!(
+            "SKIPPED: {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(driver)
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path, width: u32) -> Browser {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                format!("--window-size={width},1000"),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+/// Poll `expression` (JavaScript, evaluated in the page) until it is true, for up to 15 s.
+async fn until(page: &Browser, expression: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let value = page
+            .execute(&format!("return !!({expression});"), vec![])
+            .await
+            .unwrap_or(Value::Bool(false));
+        if value == Value::Bool(true) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let notice = text(page, "#notice").await;
+            panic!("timed out waiting for {what} ({expression}); the notice says {notice:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text(page: &Browser, css: &str) -> String {
+    match page.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn click(page: &Browser, css: &str) {
+    page.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn type_into(page: &Browser, css: &str, value: &str) {
+    let element = page.find(Locator::Css(css)).await.unwrap();
+    element.clear().await.unwrap();
+    element.send_keys(value).await.unwrap();
+}
+
+/// Choose `value` in the `<select>` at `css`, as a person would.
+async fn choose(page: &Browser, css: &str, value: &str) {
+    page.execute(
+        "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change'));",
+        vec![json!(css), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn screenshot(page: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("CONSOLE_SCREENSHOTS") {
+        let png = page.screenshot().await.unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
+    }
+}
+
+/// The bot: answers each customer text, and hands the session to the queue when the
+/// customer asks for a person (转人工). A send the session refuses (95018…) is logged
+/// and not retried, as `serve` does.
+fn bot(client: wecom_kf::Client) -> impl wecom_kf::consumer::Handler {
+    move |message: Message| {
+        let client = client.clone();
+        async move {
+            let (Some(kfid), Some(who)) = (message.open_kfid(), message.external_userid()) else {
+                return Ok(());
+            };
+            let Some(text) = message
+                .content
+                .as_text()
+                .filter(|_| message.origin == Origin::Customer)
+            else {
+                return Ok(());
+            };
+            let answer = if text.contains("人工") {
+                "好的，正在为您转接人工客服".to_owned()
+            } else {
+                format!("你说的是：{text}")
+            };
+            match client
+                .message()
+                .send(kfid, who, Content::text(answer))
+                .await
+            {
+                Ok(_) => {}
+                Err(err) if err.diagnosis().is_some() => return Ok(()),
+                Err(err) => return Err(HandlerError::new(err.to_string())),
+            }
+            if text.contains("人工") {
+                client
+                    .session()
+                    .to_queue(kfid, who)
+                    .await
+                    .map_err(|e| HandlerError::new(e.to_string()))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_callbacks() {
+    let Some(driver) = driver() else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    runtime.block_on(async {
+        let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())
+            .await
+            .unwrap();
+        let base = em.base_url().to_owned();
+        let http = reqwest::Client::new();
+        let post = |path: &str, body: Value| {
+            let request = http.post(format!("{base}{path}")).json(&body);
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let client = wecom_kf::Client::builder()
+            .base_url(&base)
+            .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
+            .secret(wecom_kf_emulator::DEMO_SECRET)
+            .build()
+            .unwrap();
+        // The app's account and two servicers.
+        let avatar = client
+            .media()
+            .upload(
+                wecom_kf::types::media::MediaType::Image,
+                wecom_kf::media::Media::bytes("a.png", wecom_kf_emulator::DEFAULT_AVATAR_PNG),
+            )
+            .await
+            .unwrap();
+        let kfid = client.account().add("售后客服", avatar.media_id).await.unwrap();
+        for (userid, name) in [("zhangsan", "张三"), ("lisi", "李四")] {
+            post("/__emulator/members", json!({"userid": userid, "name": name})).await;
+        }
+        client
+            .servicer()
+            .add(&kfid, &["zhangsan".to_owned(), "lisi".to_owned()], &[])
+            .await
+            .unwrap();
+
+        // The bot's receiver, which the test can break, and its consumer.
+        let broken = Arc::new(AtomicBool::new(false));
+        let (receiver, events) = Receiver::new(Crypto::new(TOKEN, KEY, wecom_kf_emulator::DEMO_CORP_ID).unwrap());
+        let app = receiver.router("/callback").layer(axum::middleware::from_fn({
+            let broken = broken.clone();
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let broken = broken.load(Ordering::SeqCst);
+                async move {
+                    if broken {
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                    } else {
+                        next.run(request).await
+                    }
+                }
+            }
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let callback_url = format!("http://{}/callback", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let answer = post(
+            "/__emulator/callback",
+            json!({"url": callback_url, "token": TOKEN, "encoding_aes_key": KEY, "attempts": 3, "retry_ms": 300}),
+        )
+        .await;
+        assert_eq!(answer["verified"], true, "{answer}");
+        let (triggers, trigger_rx) = mpsc::channel(64);
+        tokio::spawn(forward_callbacks(events, triggers));
+        let mut config = ConsumerConfig::default();
+        // Callbacks only: a poll would hide a push that never arrived.
+        config.poll_interval = Duration::from_secs(600);
+        let store = SqliteStore::open(dir.path().join("consumer.db")).unwrap();
+        let (stop, shutdown) = watch::channel(false);
+        let consumer = Consumer::new(client.clone(), store, bot(client.clone()), config);
+        let consumer = tokio::spawn(consumer.run(vec![kfid.clone()], trigger_rx, shutdown));
+
+        let page = browser(&driver, &dir.path().join("chromium"), 1280).await;
+        page.goto(&format!("{base}/__emulator/console")).await.unwrap();
+        until(&page, "document.getElementById('live').className === 'on'", "live updates").await;
+
+        // 1. A new customer writes; the bot's answer comes back through the consumer.
+        type_into(&page, "#new-customer-name", "小红").await;
+        click(&page, "#new-customer").await;
+        until(&page, "document.getElementById('customer-select').value !== ''", "the new customer selected").await;
+        type_into(&page, "#scene", "spring_sale").await;
+        click(&page, "#enter").await;
+        until(&page, "[...document.querySelectorAll('#thread .msg.event')].some(m => m.textContent.includes('spring_sale'))", "the enter_session event").await;
+        type_into(&page, "#compose", "你好").await;
+        click(&page, "#send").await;
+        until(&page, "[...document.querySelectorAll('#thread .msg.app')].some(m => m.textContent.includes('你说的是：你好'))", "the bot's reply").await;
+        until(&page, "document.getElementById('session-state').dataset.state === '1'", "state 1 after the bot's reply").await;
+
+        // 2. The customer asks for a person; the bot queues the session; a servicer takes
+        // it in the WeCom app; the bot's next send is refused with 95018.
+        type_into(&page, "#compose", "转人工").await;
+        click(&page, "#send").await;
+        until(&page, "document.getElementById('session-state').dataset.state === '2'", "the queue (2)").await;
+        choose(&page, "#servicer-select", "zhangsan").await;
+        click(&page, "#take").await;
+        until(&page, "document.getElementById('session-state').dataset.state === '3'", "taken (3)").await;
+        until(&page, "[...document.querySelectorAll('#moves li')].some(l => l.textContent.includes('took it from the queue'))", "the move's cause").await;
+        type_into(&page, "#compose", "还在吗").await;
+        click(&page, "#send").await;
+        until(&page, "document.querySelector('#calls tbody tr[data-errcode=\"95018\"]')", "95018 in the API log").await;
+        let row = text(&page, "#calls tbody tr[data-errcode=\"95018\"]").await;
+        assert!(row.contains("/cgi-bin/kf/send_msg"), "{row}");
+        assert!(!row.contains(&client.token_provider().token().await.unwrap().expose().to_owned()), "the token is masked");
+        click(&page, "#calls tbody tr[data-errcode=\"95018\"] a.diagnose").await;
+        until(&page, "!document.getElementById('diagnosis').hidden", "the diagnosis").await;
+        let diagnosis = text(&page, "#diagnosis").await;
+        assert!(diagnosis.contains("zhangsan took the session over"), "{diagnosis}");
+        type_into(&page, "#errcode-filter", "95018").await;
+        until(&page, "[...document.querySelectorAll('#calls tbody tr')].every(r => r.dataset.errcode === '95018')", "the errcode filter").await;
+        screenshot(&page, "console-taken-over.png").await;
+
+        // Bad input: an over-long reply shows the API's own error, and nothing is sent.
+        let before = page.execute("return document.querySelectorAll('#thread .msg.servicer').length;", vec![]).await.unwrap();
+        type_into(&page, "#servicer-text", &"好".repeat(700)).await;
+        click(&page, "#servicer-send").await;
+        until(&page, "document.getElementById('notice').textContent.includes('errcode 45002')", "45002 shown").await;
+        assert!(text(&page, "#notice").await.contains("2100 bytes; at most 2048"));
+        let after = page.execute("return document.querySelectorAll('#thread .msg.servicer').length;", vec![]).await.unwrap();
+        assert_eq!(before, after, "nothing was sent");
+
+        // 3. 49 hours later the send window has closed.
+        until(&page, "document.getElementById('window').dataset.open === 'true'", "the window open").await;
+        click(&page, "#clock-49").await;
+        until(&page, "document.getElementById('window').dataset.open === 'false'", "the window closed").await;
+        assert!(text(&page, "#window").await.contains("closed"));
+        until(&page, "document.getElementById('session-state').dataset.state === '4'", "ended by time (4)").await;
+
+        // 4. The receiver breaks: the push fails, is retried, fails again; fixed, the
+        // delivery is re-sent from the console and arrives.
+        broken.store(true, Ordering::SeqCst);
+        type_into(&page, "#errcode-filter", "").await;
+        click(&page, "[data-tab=callbacks]").await;
+        type_into(&page, "#compose", "有人吗").await;
+        click(&page, "#send").await;
+        until(&page, "document.querySelector('#deliveries tbody tr[data-delivered=\"false\"][data-attempt=\"2\"]')", "a failed retry").await;
+        let failed = text(&page, "#deliveries tbody tr[data-delivered=\"false\"]").await;
+        assert!(failed.contains("500"), "{failed}");
+        let id = page
+            .execute("return document.querySelector('#deliveries tbody tr[data-delivered=\"false\"]').dataset.id;", vec![])
+            .await
+            .unwrap();
+        until(&page, &format!("document.querySelectorAll('#deliveries tbody tr[data-id=\"{}\"]').length === 3", id.as_str().unwrap()), "all three attempts").await;
+        screenshot(&page, "console-callbacks.png").await;
+        broken.store(false, Ordering::SeqCst);
+        click(&page, &format!("#deliveries tbody tr[data-id=\"{}\"] button.resend", id.as_str().unwrap())).await;
+        until(&page, &format!("[...document.querySelectorAll('#deliveries tbody tr[data-delivered=\"true\"]')].some(r => r.textContent.includes('↻{}'))", id.as_str().unwrap()), "the re-sent delivery delivered").await;
+        // Only the re-sent callback woke the consumer (it does not poll here).
+        until(&page, "[...document.querySelectorAll('#thread .msg.app')].some(m => m.textContent.includes('你说的是：有人吗'))", "the bot's answer after the re-send").await;
+
+        // A phone: 360 px wide, nothing wider than the screen.
+        page.set_window_size(360, 900).await.unwrap();
+        until(&page, "document.documentElement.scrollWidth <= 360", "no horizontal scroll at 360 px").await;
+        screenshot(&page, "console-phone.png").await;
+        page.set_window_size(1280, 1000).await.unwrap();
+        click(&page, "[data-tab=calls]").await;
+        screenshot(&page, "console.png").await;
+
+        page.close().await.unwrap();
+        let _ = stop.send(true);
+        consumer.await.unwrap().unwrap();
+    });
+}
