@@ -32,6 +32,11 @@ pub fn sandbox_db() -> Result<PathBuf, CliError> {
 
 /// Start the sandbox emulator on 127.0.0.1:0 with its persistent database.
 pub async fn start_sandbox() -> Result<Running, CliError> {
+    start_sandbox_on(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
+/// Start the sandbox emulator on `addr` with its persistent database.
+pub async fn start_sandbox_on(addr: std::net::SocketAddr) -> Result<Running, CliError> {
     let db = sandbox_db()?;
     if let Some(parent) = db.parent() {
         std::fs::create_dir_all(parent)
@@ -41,9 +46,14 @@ pub async fn start_sandbox() -> Result<Running, CliError> {
     // `sandbox say` writes): each sees what the others commit.
     let mut config = Config::with_db(db.to_string_lossy());
     config.shared_db = true;
-    wecom_kf_emulator::spawn(config)
+    wecom_kf_emulator::spawn_on(addr, config)
         .await
-        .map_err(|e| CliError::Config(format!("cannot open the sandbox at {}: {e}", db.display())))
+        .map_err(|e| {
+            CliError::Config(format!(
+                "cannot open the sandbox at {} on {addr}: {e}",
+                db.display()
+            ))
+        })
 }
 
 impl Context {

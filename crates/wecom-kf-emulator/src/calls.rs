@@ -116,9 +116,15 @@ impl Calls {
 pub(crate) fn mask_query(query: &str) -> String {
     query
         .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if SECRET_PARAMETERS.contains(&name) => format!("{name}=***"),
-            _ => pair.to_owned(),
+        .map(|pair| {
+            // Compare the decoded name, as the API reads it (`access%5Ftoken` too).
+            let secret = form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .is_some_and(|(name, _)| SECRET_PARAMETERS.contains(&name.as_ref()));
+            match pair.split_once('=') {
+                Some((name, _)) if secret => format!("{name}=***"),
+                _ => pair.to_owned(),
+            }
         })
         .collect::<Vec<_>>()
         .join("&")
@@ -183,5 +189,8 @@ mod tests {
         );
         assert_eq!(mask_query("access_token=TOKEN"), "access_token=***");
         assert_eq!(mask_query(""), "");
+        // Encoded names are what the API decodes: masked as well.
+        assert_eq!(mask_query("access%5Ftoken=T&x=1"), "access%5Ftoken=***&x=1");
+        assert_eq!(mask_query("corp%73ecret=S"), "corp%73ecret=***");
     }
 }

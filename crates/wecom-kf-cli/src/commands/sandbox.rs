@@ -97,6 +97,23 @@ pub enum SandboxCommand {
         #[arg(long)]
         account: Option<String>,
     },
+    /// Open the sandbox's console in a browser: be the customer, act as a servicer,
+    /// watch every call, session move and callback, live. A bot answers (an echo bot,
+    /// --exec CMD, or none with --no-bot) through the whole loop. Ctrl-C stops.
+    #[command(
+        after_help = "Examples:\n  wecom-kf sandbox console                 # then open the printed address\n  wecom-kf sandbox console --listen 127.0.0.1:7700 --exec ./bot.sh\n  wecom-kf sandbox console --no-bot        # your own `wecom-kf --sandbox serve` answers"
+    )]
+    Console {
+        /// Where the sandbox's emulator listens (its API, control plane and console).
+        #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+        listen: String,
+        /// The bot, as `wecom-kf serve --exec` takes it. Default: an echo bot.
+        #[arg(long, value_name = "CMD", conflicts_with = "no_bot")]
+        exec: Option<String>,
+        /// Run no bot: only the console (the app is yours to run).
+        #[arg(long)]
+        no_bot: bool,
+    },
     /// Route an account's new sessions to its serving servicers (as a corp that lets
     /// servicers take customers does), or leave them to the API (the default).
     #[command(
@@ -221,6 +238,11 @@ pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliErro
             Ok(())
         }
         SandboxCommand::Chat { exec, account } => chat(global, exec, account).await,
+        SandboxCommand::Console {
+            listen,
+            exec,
+            no_bot,
+        } => console(&listen, exec, no_bot).await,
         SandboxCommand::Routing { open_kfid, mode } => {
             let sandbox = start_sandbox().await?;
             sandbox
@@ -436,4 +458,55 @@ async fn chat(
         }
     });
     conversation(&sandbox, &client, &open_kfid, sink, lines, &out).await
+}
+
+/// `sandbox console`: the sandbox's emulator on `listen`, an account to play with, a bot
+/// unless `no_bot`, until Ctrl-C or SIGTERM.
+async fn console(listen: &str, exec: Option<String>, no_bot: bool) -> Result<(), CliError> {
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|e| CliError::Usage(format!("--listen must be IP:PORT, got {listen:?}: {e}")))?;
+    let sandbox = super::super::context::start_sandbox_on(addr).await?;
+    let client = Client::builder()
+        .base_url(sandbox.base_url())
+        .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
+        .secret(wecom_kf_emulator::DEMO_SECRET)
+        .build()?;
+    let open_kfid = chat_account(&client, None).await?;
+    let pipeline = if no_bot {
+        None
+    } else {
+        let mut store_path = sandbox_db()?;
+        store_path.set_file_name("sandbox-consumer.db");
+        let mut config = wecom_kf::consumer::ConsumerConfig::default();
+        config.poll_interval = std::time::Duration::from_secs(5);
+        let sink = exec.map_or(super::serve::Sink::Echo, super::serve::Sink::Exec);
+        let parts = super::serve::Parts {
+            client: client.clone(),
+            sandbox: Some(&sandbox),
+            crypto: super::serve::sandbox_crypto()?,
+            listen: "127.0.0.1:0",
+            path: "/callback",
+            sink,
+            config,
+            announce: false,
+        };
+        Some(super::serve::start(parts, super::serve::open_store(&store_path)?).await?)
+    };
+    println!("console: {}/__emulator/console", sandbox.base_url());
+    eprintln!(
+        "The sandbox's emulator is at {} (account {open_kfid}); {}. Ctrl-C stops.",
+        sandbox.base_url(),
+        if pipeline.is_some() {
+            "a bot answers each customer message"
+        } else {
+            "no bot runs: answer with your own app"
+        }
+    );
+    super::serve::terminated().await;
+    if let Some(pipeline) = pipeline {
+        pipeline.stop().await?;
+    }
+    sandbox.shutdown().await;
+    Ok(())
 }

@@ -548,7 +548,7 @@ fn http_app(receiver: &Receiver, metrics: &Arc<Metrics>, path: &str) -> Router {
 }
 
 /// SIGTERM or Ctrl-C.
-async fn terminated() {
+pub(crate) async fn terminated() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -363,3 +363,84 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         consumer.await.unwrap().unwrap();
     });
 }
+
+#[test]
+fn sandbox_console_serves_the_console_and_a_bot_answers_until_sigterm() {
+    use std::io::{BufRead as _, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut console = crate::bare(dir.path())
+        .args(["sandbox", "console", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(console.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("console: ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_owned();
+    let base = url.trim_end_matches("/__emulator/console").to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let page = http.get(&url).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("微信客服模拟器"), "{page}");
+        let snapshot: Value = http
+            .get(format!("{base}/__emulator/console/snapshot"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let kfid = snapshot["accounts"][0]["open_kfid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let post = |path: String, body: Value| {
+            let request = http.post(format!("{base}{path}")).json(&body);
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let who = post("/__emulator/customers".into(), json!({"nickname": "小明"})).await
+            ["external_userid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        post(
+            format!("/__emulator/customers/{who}/send"),
+            json!({"open_kfid": kfid, "msgtype": "text", "text": {"content": "在吗"}}),
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let inbox: Value = http
+                .get(format!(
+                    "{base}/__emulator/customers/{who}/inbox?open_kfid={kfid}"
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if inbox["messages"][0]["text"]["content"] == "你说的是：在吗" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no answer from the bot: {inbox}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let term = Command::new("kill")
+        .args(["-TERM", &console.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(console.wait().unwrap().success());
+}

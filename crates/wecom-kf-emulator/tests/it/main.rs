@@ -5,6 +5,7 @@
 
 mod accounts;
 mod auth;
+mod console;
 mod control;
 mod durability;
 mod fidelity;
