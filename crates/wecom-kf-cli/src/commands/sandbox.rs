@@ -214,29 +214,7 @@ pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliErro
         SandboxCommand::Inbox {
             external_userid,
             open_kfid,
-        } => {
-            let sandbox = start_sandbox().await?;
-            let messages = sandbox
-                .emulator()
-                .inbox(&external_userid, &open_kfid)
-                .map_err(|r| refused(&r))?;
-            let out = Output::new(global.format);
-            if global.format == Format::Json {
-                return out.json(&messages);
-            }
-            for m in &messages {
-                let kind = m["msgtype"].as_str().unwrap_or_default();
-                let what = said(m);
-                let from = m["servicer_userid"].as_str().unwrap_or("app");
-                let recalled = if m["recalled"] == true {
-                    " (recalled)"
-                } else {
-                    ""
-                };
-                out.line(format!("{from}: [{kind}] {what}{recalled}"))?;
-            }
-            Ok(())
-        }
+        } => inbox(global, &external_userid, &open_kfid).await,
         SandboxCommand::Chat { exec, account } => chat(global, exec, account).await,
         SandboxCommand::Console {
             listen,
@@ -508,5 +486,30 @@ async fn console(listen: &str, exec: Option<String>, no_bot: bool) -> Result<(),
         pipeline.stop().await?;
     }
     sandbox.shutdown().await;
+    Ok(())
+}
+
+/// `sandbox inbox`: what a customer saw from an account.
+async fn inbox(global: &Global, external_userid: &str, open_kfid: &str) -> Result<(), CliError> {
+    let sandbox = start_sandbox().await?;
+    let messages = sandbox
+        .emulator()
+        .inbox(external_userid, open_kfid)
+        .map_err(|r| refused(&r))?;
+    let out = Output::new(global.format);
+    if global.format == Format::Json {
+        return out.json(&messages);
+    }
+    for m in &messages {
+        let kind = m["msgtype"].as_str().unwrap_or_default();
+        let what = said(m);
+        let from = m["servicer_userid"].as_str().unwrap_or("app");
+        let recalled = if m["recalled"] == true {
+            " (recalled)"
+        } else {
+            ""
+        };
+        out.line(format!("{from}: [{kind}] {what}{recalled}"))?;
+    }
     Ok(())
 }
