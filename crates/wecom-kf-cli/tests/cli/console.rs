@@ -358,6 +358,14 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         click(&page, "[data-tab=calls]").await;
         screenshot(&page, "console.png").await;
 
+        // Reloads give their live connection back: the browser's six per host would
+        // otherwise run out and the seventh page would never load.
+        for _ in 0..8 {
+            page.goto("about:blank").await.unwrap();
+            page.goto(&format!("{base}/__emulator/console")).await.unwrap();
+            until(&page, "document.body.dataset.ready && document.getElementById('live').className === 'on'", "a reloaded console").await;
+        }
+
         page.close().await.unwrap();
         let _ = stop.send(true);
         consumer.await.unwrap().unwrap();
@@ -443,4 +451,133 @@ fn sandbox_console_serves_the_console_and_a_bot_answers_until_sigterm() {
         .unwrap();
     assert!(term.success());
     assert!(console.wait().unwrap().success());
+}
+
+/// The console's figures for BENCHMARKS.md (not a timed test: it prints, and checks
+/// only that everything was shown):
+/// `cargo test -p wecom-kf-cli --test cli console_figures -- --ignored --nocapture`.
+///
+/// 1. Load: 1,000 customers with 10 messages each (10,000 messages, 1,000 sessions) in
+///    the store; from navigation to the world shown (sessions listed, the conversation
+///    open), against the floor of fetching and parsing the snapshot alone in the page.
+/// 2. Live: one customer writes 100 messages a second for 10 s while the console shows
+///    the conversation; from each send to the message in the page, against the floor
+///    of the same message read back from the thread endpoint.
+#[test]
+#[ignore = "prints the console's figures; run with --ignored"]
+fn console_figures() {
+    let Some(driver) = driver() else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    runtime.block_on(async {
+        let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())
+            .await
+            .unwrap();
+        let base = em.base_url().to_owned();
+        let emulator = em.emulator().clone();
+        let kfid = emulator.seed_console_account("压测").unwrap();
+        let mut customers = Vec::new();
+        for i in 0..1000 {
+            let who = emulator.add_customer(&format!("客户{i}")).unwrap();
+            for n in 0..10 {
+                emulator.customer_says(&who, &kfid, &format!("消息{n}")).unwrap();
+            }
+            customers.push(who);
+        }
+        let page = browser(&driver, &dir.path().join("chromium"), 1280).await;
+        let mut loads = Vec::new();
+        let mut floors = Vec::new();
+        for _ in 0..5 {
+            // A fresh load each time (the same URL with a hash would not reload).
+            page.goto("about:blank").await.unwrap();
+            page.goto(&format!("{base}/__emulator/console#kf={kfid}&c={}", customers[0]))
+                .await
+                .unwrap();
+            until(&page, "document.body.dataset.ready && document.querySelectorAll('#sessions li').length > 300 && document.querySelectorAll('#thread .msg').length === 10", "the big store shown").await;
+            let ready = page.execute("return Number(document.body.dataset.ready);", vec![]).await.unwrap();
+            loads.push(ready.as_f64().unwrap());
+            let floor = page
+                .execute_async(
+                    "const done = arguments[0]; const t = performance.now(); fetch('/__emulator/console/snapshot').then(r => r.json()).then(j => done([performance.now() - t, JSON.stringify(j).length, j.sessions.length]));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            floors.push(floor[0].as_f64().unwrap());
+            assert_eq!(floor[2], 1000);
+        }
+        loads.sort_by(f64::total_cmp);
+        floors.sort_by(f64::total_cmp);
+        let (load, floor) = (loads[2], floors[2]);
+        eprintln!(
+            "load: 10,000 messages, 1,000 sessions: shown in {load:.0} ms (median of 5; runs {loads:?}); floor, the snapshot fetched and parsed alone: {floor:.0} ms; ratio {:.2}",
+            load / floor
+        );
+
+        // Live: the console follows one conversation while its customer writes 100/s.
+        let who = customers[1].clone();
+        page.goto("about:blank").await.unwrap();
+        page.goto(&format!("{base}/__emulator/console#kf={kfid}&c={who}")).await.unwrap();
+        until(&page, "document.querySelectorAll('#thread .msg').length === 10", "the conversation open").await;
+        until(&page, "document.getElementById('live').className === 'on'", "live updates").await;
+        page.execute(
+            "window.seen = {}; new MutationObserver(() => { for (const m of document.querySelectorAll('#thread .msg.customer')) { const t = m.firstChild.nextSibling && m.firstChild.nextSibling.textContent; if (t && t.startsWith('live') && !(t in window.seen)) window.seen[t] = performance.timeOrigin + performance.now(); } }).observe(document.getElementById('thread'), {childList: true, subtree: true});",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let http = reqwest::Client::new();
+        let mut sent = Vec::new();
+        let mut visible = Vec::new();
+        let mut ticks = tokio::time::interval(Duration::from_millis(10));
+        for i in 0..1000 {
+            ticks.tick().await;
+            let at = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64()
+                * 1000.0;
+            emulator.customer_says(&who, &kfid, &format!("live{i}")).unwrap();
+            sent.push(at);
+            // The floor: the thread endpoint has it at once (checked every 50th).
+            if i % 50 == 0 {
+                let thread: Value = http
+                    .get(format!("{base}/__emulator/console/thread?open_kfid={kfid}&external_userid={who}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs_f64()
+                    * 1000.0;
+                assert!(thread.to_string().contains(&format!("\"live{i}\"")));
+                visible.push(now - at);
+            }
+        }
+        until(&page, "Object.keys(window.seen).length === 1000", "every live message shown").await;
+        let seen = page.execute("return window.seen;", vec![]).await.unwrap();
+        let mut lags: Vec<f64> = (0..1000)
+            .map(|i| seen[format!("live{i}")].as_f64().unwrap() - sent[i])
+            .collect();
+        lags.sort_by(f64::total_cmp);
+        visible.sort_by(f64::total_cmp);
+        let p = |v: &[f64], q: f64| v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1];
+        eprintln!(
+            "live: 1,000 messages at 100/s into the open conversation: send → shown p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; floor, send → in the thread endpoint: p50 {:.1} ms, p99 {:.1} ms",
+            p(&lags, 0.5),
+            p(&lags, 0.99),
+            lags[lags.len() - 1],
+            p(&visible, 0.5),
+            p(&visible, 0.99)
+        );
+        page.close().await.unwrap();
+    });
 }
