@@ -569,14 +569,15 @@ fn console_figures() {
             .collect();
         lags.sort_by(f64::total_cmp);
         visible.sort_by(f64::total_cmp);
-        let p = |v: &[f64], q: f64| v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1];
+        // The q-th quantile (q in hundredths) of sorted values.
+        let p = |v: &[f64], q: usize| v[(v.len() * q).div_ceil(100).clamp(1, v.len()) - 1];
         eprintln!(
             "live: 1,000 messages at 100/s into the open conversation: send → shown p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; floor, send → in the thread endpoint: p50 {:.1} ms, p99 {:.1} ms",
-            p(&lags, 0.5),
-            p(&lags, 0.99),
+            p(&lags, 50),
+            p(&lags, 99),
             lags[lags.len() - 1],
-            p(&visible, 0.5),
-            p(&visible, 0.99)
+            p(&visible, 50),
+            p(&visible, 99)
         );
         page.close().await.unwrap();
     });
