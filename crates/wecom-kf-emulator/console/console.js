@@ -319,7 +319,9 @@ function renderSession(thread) {
   const box = $("diagnosis");
   box.hidden = !d;
   if (d) {
-    put(box, el("strong", {}, `errcode ${d.errcode}`), el("br"),
+    put(box, el("strong", {}, `errcode ${d.errcode}`),
+      el("span", { class: "meta" }, " · 按会话当前状态解释 explained from the session's state now "),
+      el("a", { class: "dismiss", onclick: () => { S.diagnose = null; refresh("world"); } }, "✕"), el("br"),
       `原因 why: ${d.cause}`, el("br"), `怎么办 what to do: ${d.action}`);
   }
 }
