@@ -230,22 +230,7 @@ impl Callbacks {
         open_kfid: &str,
         token: String,
     ) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let event = CallbackEvent::kf_msg_or_event(corp_id, create_time, token.clone(), open_kfid);
-        let delivery = Delivery {
-            id,
-            event: "kf_msg_or_event",
-            open_kfid: open_kfid.to_owned(),
-            token,
-            attempt: 0,
-            status: None,
-            error: None,
-            elapsed_ms: 0,
-            delivered: false,
-            at_ms: 0,
-            resend_of: None,
-        };
-        self.spawn(setting, &event, delivery);
+        self.start(setting, corp_id, create_time, open_kfid, token, None);
     }
 
     /// Push delivery `id` again, as a new delivery, to the URL set now: the same
@@ -259,26 +244,43 @@ impl Callbacks {
             .find(|d| d.id == id)
             .cloned()
             .ok_or_else(|| format!("no delivery {id} in the log"))?;
-        let new_id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let event = CallbackEvent::kf_msg_or_event(
+        Ok(self.start(
+            setting,
             corp_id,
             now,
-            original.token.clone(),
             &original.open_kfid,
-        );
+            original.token,
+            Some(id),
+        ))
+    }
+
+    /// A new delivery of a `kf_msg_or_event`, pushed from a task of its own; its id.
+    fn start(
+        &self,
+        setting: Arc<Setting>,
+        corp_id: &str,
+        create_time: i64,
+        open_kfid: &str,
+        token: String,
+        resend_of: Option<u64>,
+    ) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let event = CallbackEvent::kf_msg_or_event(corp_id, create_time, token.clone(), open_kfid);
         let delivery = Delivery {
-            id: new_id,
+            id,
+            event: "kf_msg_or_event",
+            open_kfid: open_kfid.to_owned(),
+            token,
             attempt: 0,
             status: None,
             error: None,
             elapsed_ms: 0,
             delivered: false,
             at_ms: 0,
-            resend_of: Some(id),
-            ..original
+            resend_of,
         };
         self.spawn(setting, &event, delivery);
-        Ok(new_id)
+        id
     }
 
     fn spawn(&self, setting: Arc<Setting>, event: &CallbackEvent, delivery: Delivery) {

@@ -123,8 +123,11 @@ async fn run(
     let mut stdout = std::io::stdout();
     let addr = listener.local_addr()?;
     writeln!(stdout, "listening on http://{addr}")?;
-    writeln!(stdout, "console: http://{addr}/__emulator/console")?;
     stdout.flush()?;
+    // A reader that stops after the first line (as the contract allows) closes the pipe:
+    // that must not stop the server.
+    let _ =
+        writeln!(stdout, "console: http://{addr}/__emulator/console").and_then(|()| stdout.flush());
     let (stop, stopped) = tokio::sync::watch::channel(());
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;

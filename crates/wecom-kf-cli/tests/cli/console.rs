@@ -18,9 +18,10 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use wecom_kf::callback::{Crypto, Receiver};
 use wecom_kf::consumer::{Consumer, ConsumerConfig, HandlerError, SqliteStore, forward_callbacks};
-use wecom_kf::types::kf::message::{Content, Message, Origin};
+use wecom_kf::types::kf::message::{Content, Event, Message, Origin};
+use wecom_kf::types::kf::send_msg_on_event::{EventScenario, SendMsgOnEvent};
 
-use crate::harness::{KEY, TOKEN, free_port};
+use crate::harness::{KEY, TOKEN, app_account, demo_client, free_port};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -151,7 +152,7 @@ async fn screenshot(page: &Browser, name: &str) {
     }
 }
 
-/// The bot: answers each customer text, and hands the session to the queue when the
+/// The bot: welcomes a customer who enters, answers each customer text, and hands the session to the queue when the
 /// customer asks for a person (转人工). A send the session refuses (95018…) is logged
 /// and not retried, as `serve` does.
 fn bot(client: wecom_kf::Client) -> impl wecom_kf::consumer::Handler {
@@ -161,6 +162,20 @@ fn bot(client: wecom_kf::Client) -> impl wecom_kf::consumer::Handler {
             let (Some(kfid), Some(who)) = (message.open_kfid(), message.external_userid()) else {
                 return Ok(());
             };
+            // A customer who opens the chat is welcomed with the event's code.
+            if let Some(Event::EnterSession(enter)) = message.event() {
+                if let Some(code) = &enter.welcome_code {
+                    let welcome =
+                        SendMsgOnEvent::new(code, Content::text("欢迎光临！有什么可以帮您？"))
+                            .scenario(EventScenario::Welcome);
+                    client
+                        .message()
+                        .send_on_event(welcome)
+                        .await
+                        .map_err(|e| HandlerError::new(e.to_string()))?;
+                }
+                return Ok(());
+            }
             let Some(text) = message
                 .content
                 .as_text()
@@ -213,22 +228,9 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
             let request = http.post(format!("{base}{path}")).json(&body);
             async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
         };
-        let client = wecom_kf::Client::builder()
-            .base_url(&base)
-            .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
-            .secret(wecom_kf_emulator::DEMO_SECRET)
-            .build()
-            .unwrap();
+        let client = demo_client(&base);
         // The app's account and two servicers.
-        let avatar = client
-            .media()
-            .upload(
-                wecom_kf::types::media::MediaType::Image,
-                wecom_kf::media::Media::bytes("a.png", wecom_kf_emulator::DEFAULT_AVATAR_PNG),
-            )
-            .await
-            .unwrap();
-        let kfid = client.account().add("售后客服", avatar.media_id).await.unwrap();
+        let kfid = app_account(&client, "售后客服").await;
         for (userid, name) in [("zhangsan", "张三"), ("lisi", "李四")] {
             post("/__emulator/members", json!({"userid": userid, "name": name})).await;
         }
@@ -284,6 +286,12 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         type_into(&page, "#scene", "spring_sale").await;
         click(&page, "#enter").await;
         until(&page, "[...document.querySelectorAll('#thread .msg.event')].some(m => m.textContent.includes('spring_sale'))", "the enter_session event").await;
+        until(
+            &page,
+            "[...document.querySelectorAll('#thread .msg.app')].some(m => m.textContent.includes('欢迎光临'))",
+            "the welcome message",
+        )
+        .await;
         type_into(&page, "#compose", "你好").await;
         click(&page, "#send").await;
         until(&page, "[...document.querySelectorAll('#thread .msg.app')].some(m => m.textContent.includes('你说的是：你好'))", "the bot's reply").await;
@@ -311,6 +319,15 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         type_into(&page, "#errcode-filter", "95018").await;
         until(&page, "[...document.querySelectorAll('#calls tbody tr')].every(r => r.dataset.errcode === '95018')", "the errcode filter").await;
         screenshot(&page, "console-taken-over.png").await;
+
+        // The other servicer stops serving in the WeCom app.
+        click(&page, "#servicers li[data-userid=\"lisi\"] button.toggle").await;
+        until(
+            &page,
+            "document.querySelector('#servicers li[data-userid=\"lisi\"]').textContent.includes('停止 stopped')",
+            "lisi stopped",
+        )
+        .await;
 
         // Bad input: an over-long reply shows the API's own error, and nothing is sent.
         let before = page.execute("return document.querySelectorAll('#thread .msg.servicer').length;", vec![]).await.unwrap();

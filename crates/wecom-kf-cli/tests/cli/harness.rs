@@ -63,6 +63,29 @@ pub(crate) fn read_log(log: &Path) -> Vec<Handled> {
         .collect()
 }
 
+/// The demo app's client for the emulator at `base`.
+pub(crate) fn demo_client(base: &str) -> wecom_kf::Client {
+    wecom_kf::Client::builder()
+        .base_url(base)
+        .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
+        .secret(wecom_kf_emulator::DEMO_SECRET)
+        .build()
+        .unwrap()
+}
+
+/// An account the app creates (so it manages it), with the default avatar.
+pub(crate) async fn app_account(client: &wecom_kf::Client, name: &str) -> String {
+    let avatar = client
+        .media()
+        .upload(
+            wecom_kf::types::media::MediaType::Image,
+            wecom_kf::media::Media::bytes("a.png", wecom_kf_emulator::DEFAULT_AVATAR_PNG),
+        )
+        .await
+        .unwrap();
+    client.account().add(name, avatar.media_id).await.unwrap()
+}
+
 pub(crate) struct Harness {
     pub runtime: tokio::runtime::Runtime,
     pub em: wecom_kf_emulator::Running,
@@ -85,23 +108,7 @@ impl Harness {
             ))
             .unwrap();
         let base = em.base_url().to_owned();
-        let kfid = runtime.block_on(async {
-            let client = wecom_kf::Client::builder()
-                .base_url(&base)
-                .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
-                .secret(wecom_kf_emulator::DEMO_SECRET)
-                .build()
-                .unwrap();
-            let avatar = client
-                .media()
-                .upload(
-                    wecom_kf::types::media::MediaType::Image,
-                    wecom_kf::media::Media::bytes("a.png", wecom_kf_emulator::DEFAULT_AVATAR_PNG),
-                )
-                .await
-                .unwrap();
-            client.account().add("压测", avatar.media_id).await.unwrap()
-        });
+        let kfid = runtime.block_on(async { app_account(&demo_client(&base), "压测").await });
         Harness {
             runtime,
             em,
