@@ -375,6 +375,25 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         click(&page, "[data-tab=calls]").await;
         screenshot(&page, "console.png").await;
 
+        // Faults from the page: one injected, listed, cleared.
+        click(&page, "[data-tab=faults]").await;
+        type_into(&page, "#fault-path", "/cgi-bin/kf/send_msg").await;
+        type_into(&page, "#fault-errcode", "45009").await;
+        click(&page, "#fault-add").await;
+        until(
+            &page,
+            "document.getElementById('faults').textContent.includes('errcode 45009 → /cgi-bin/kf/send_msg (next 1)')",
+            "the fault listed",
+        )
+        .await;
+        click(&page, "#fault-clear").await;
+        until(
+            &page,
+            "document.getElementById('faults').textContent.includes('no faults')",
+            "the faults cleared",
+        )
+        .await;
+
         // Reloads give their live connection back: the browser's six per host would
         // otherwise run out and the seventh page would never load.
         for _ in 0..8 {
@@ -382,6 +401,16 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
             page.goto(&format!("{base}/__emulator/console")).await.unwrap();
             until(&page, "document.body.dataset.ready && document.getElementById('live').className === 'on'", "a reloaded console").await;
         }
+
+        // Reset, confirmed by a second click: everything is gone, the log too.
+        click(&page, "#reset").await;
+        click(&page, "#reset").await;
+        until(
+            &page,
+            "document.getElementById('account-meta').textContent.includes('no account yet') && document.querySelectorAll('#calls tbody tr').length === 0",
+            "an empty emulator",
+        )
+        .await;
 
         page.close().await.unwrap();
         let _ = stop.send(true);
