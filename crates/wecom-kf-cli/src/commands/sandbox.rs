@@ -309,7 +309,7 @@ async fn demo(global: &Global) -> Result<(), CliError> {
         &out,
     )
     .await?;
-    out.line("\nYour turn: wecom-kf sandbox chat   |   wecom-kf --sandbox account list --format json   |   wecom-kf sandbox reset")?;
+    out.line("\nYour turn: wecom-kf sandbox chat   |   wecom-kf sandbox console (in a browser)   |   wecom-kf --sandbox account list --format json   |   wecom-kf sandbox reset")?;
     Ok(())
 }
 
