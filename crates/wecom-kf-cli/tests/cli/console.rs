@@ -338,6 +338,28 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         let after = page.execute("return document.querySelectorAll('#thread .msg.servicer').length;", vec![]).await.unwrap();
         assert_eq!(before, after, "nothing was sent");
 
+        // An id the emulator does not know (a page left open across a reset, say): the
+        // API's own error, and what was typed is kept.
+        let real = page
+            .execute("const c = S.customer; S.customer = 'wmUNKNOWN00000000000000000000000'; return c;", vec![])
+            .await
+            .unwrap();
+        type_into(&page, "#compose", "在吗").await;
+        click(&page, "#send").await;
+        until(
+            &page,
+            "document.getElementById('notice').textContent.includes('errcode 40096')",
+            "40096 shown",
+        )
+        .await;
+        let kept = page
+            .execute("return document.getElementById('compose').value;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(kept, "在吗");
+        type_into(&page, "#compose", "").await;
+        choose(&page, "#customer-select", real.as_str().unwrap()).await;
+
         // 3. 49 hours later the send window has closed.
         until(&page, "document.getElementById('window').dataset.open === 'true'", "the window open").await;
         click(&page, "#clock-49").await;
