@@ -337,6 +337,12 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         assert!(text(&page, "#notice").await.contains("2100 bytes; at most 2048"));
         let after = page.execute("return document.querySelectorAll('#thread .msg.servicer').length;", vec![]).await.unwrap();
         assert_eq!(before, after, "nothing was sent");
+        let kept = page
+            .execute("return document.getElementById('servicer-text').value.length;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(kept, 700, "what was typed is kept");
+        type_into(&page, "#servicer-text", "").await;
 
         // An id the emulator does not know (a page left open across a reset, say): the
         // API's own error, and what was typed is kept.
