@@ -150,7 +150,6 @@ async function fetchThread() {
 
 async function loadCalls() {
   const answer = await (await fetch(`/__emulator/console/calls?after=${S.lastCall}`)).json();
-  if (answer.last_call < S.lastCall) S.calls = []; // the emulator was reset
   S.calls.push(...answer.calls);
   if (S.calls.length > KEPT_CALLS) S.calls.splice(0, S.calls.length - KEPT_CALLS);
   S.lastCall = answer.last_call;

@@ -36,8 +36,10 @@ pub struct Call {
     pub path: String,
     /// The query with secrets masked (`access_token=***`).
     pub query: String,
-    /// The request body as text (cut at 4 KiB), if any.
-    pub body: String,
+    /// The request body as text (cut at 4 KiB), if any. Kept as the bytes the endpoint
+    /// read (no copy on the call's path) and made text when the log is read.
+    #[serde(serialize_with = "body_text")]
+    pub body: axum::body::Bytes,
     /// The HTTP status (200 but for injected faults).
     pub status: u16,
     /// The answer's errcode, when it was JSON with one.
@@ -112,6 +114,13 @@ impl Calls {
     }
 }
 
+fn body_text<S: serde::Serializer>(
+    body: &axum::body::Bytes,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&String::from_utf8_lossy(body))
+}
+
 /// Mask the values of secret parameters in a raw query string.
 pub(crate) fn mask_query(query: &str) -> String {
     query
@@ -152,8 +161,14 @@ pub(crate) async fn record(
     let body = response
         .extensions()
         .get::<Sent>()
+        // A small body is shared, not copied; of a large one only the head is kept, so
+        // the log never holds whole request bodies.
         .map(|Sent(bytes)| {
-            String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_KEPT)]).into_owned()
+            if bytes.len() <= BODY_KEPT {
+                bytes.clone()
+            } else {
+                axum::body::Bytes::copy_from_slice(&bytes[..BODY_KEPT])
+            }
         })
         .unwrap_or_default();
     let status = response.status().as_u16();

@@ -98,13 +98,7 @@ impl RedisServer {
             }
             // The port of a server just killed can take a moment to be free again.
             if let Some(Ok(Some(_))) = server.child.as_mut().map(Child::try_wait) {
-                let again = Command::new(&binary)
-                    .args(command.get_args())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .ok();
-                server.child = again;
+                server.child = command.spawn().ok();
             }
             std::thread::sleep(Duration::from_millis(25));
         }

@@ -336,6 +336,30 @@ async fn chat_account(client: &Client, account: Option<String>) -> Result<String
     Ok(client.account().add("客服", &avatar.media_id).await?)
 }
 
+/// The sandbox's bot: a receiver the embedded emulator pushes to and a consumer that
+/// hands each message to `sink`, its state beside the sandbox's database.
+async fn sandbox_bot(
+    sandbox: &wecom_kf_emulator::Running,
+    client: &Client,
+    sink: super::serve::Sink,
+) -> Result<super::serve::Pipeline, CliError> {
+    let mut store_path = sandbox_db()?;
+    store_path.set_file_name("sandbox-consumer.db");
+    let mut config = wecom_kf::consumer::ConsumerConfig::default();
+    config.poll_interval = std::time::Duration::from_secs(5);
+    let parts = super::serve::Parts {
+        client: client.clone(),
+        sandbox: Some(sandbox),
+        crypto: super::serve::sandbox_crypto()?,
+        listen: "127.0.0.1:0",
+        path: "/callback",
+        sink,
+        config,
+        announce: false,
+    };
+    super::serve::start(parts, super::serve::open_store(&store_path)?).await
+}
+
 /// A customer's conversation with the bot, through the whole loop: each line is sent
 /// by the customer, and what the customer then sees is printed, with the session's
 /// state when it changes.
@@ -349,25 +373,7 @@ async fn conversation(
 ) -> Result<(), CliError> {
     let em = sandbox.emulator();
     let customer = em.add_customer("你").map_err(|r| refused(&r))?;
-    let mut store_path = sandbox_db()?;
-    store_path.set_file_name("sandbox-consumer.db");
-    let mut config = wecom_kf::consumer::ConsumerConfig::default();
-    config.poll_interval = std::time::Duration::from_secs(5);
-    let crypto = super::serve::sandbox_crypto()?;
-    let pipeline = super::serve::start(
-        super::serve::Parts {
-            client: client.clone(),
-            sandbox: Some(sandbox),
-            crypto,
-            listen: "127.0.0.1:0",
-            path: "/callback",
-            sink,
-            config,
-            announce: false,
-        },
-        super::serve::open_store(&store_path)?,
-    )
-    .await?;
+    let pipeline = sandbox_bot(sandbox, client, sink).await?;
     let mut state = None;
     let mut seen = 0;
     let mut lines = std::pin::pin!(lines);
@@ -454,22 +460,8 @@ async fn console(listen: &str, exec: Option<String>, no_bot: bool) -> Result<(),
     let pipeline = if no_bot {
         None
     } else {
-        let mut store_path = sandbox_db()?;
-        store_path.set_file_name("sandbox-consumer.db");
-        let mut config = wecom_kf::consumer::ConsumerConfig::default();
-        config.poll_interval = std::time::Duration::from_secs(5);
         let sink = exec.map_or(super::serve::Sink::Echo, super::serve::Sink::Exec);
-        let parts = super::serve::Parts {
-            client: client.clone(),
-            sandbox: Some(&sandbox),
-            crypto: super::serve::sandbox_crypto()?,
-            listen: "127.0.0.1:0",
-            path: "/callback",
-            sink,
-            config,
-            announce: false,
-        };
-        Some(super::serve::start(parts, super::serve::open_store(&store_path)?).await?)
+        Some(sandbox_bot(&sandbox, &client, sink).await?)
     };
     println!("console: {}/__emulator/console", sandbox.base_url());
     eprintln!(

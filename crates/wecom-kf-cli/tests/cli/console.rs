@@ -21,7 +21,7 @@ use wecom_kf::consumer::{Consumer, ConsumerConfig, HandlerError, SqliteStore, fo
 use wecom_kf::types::kf::message::{Content, Event, Message, Origin};
 use wecom_kf::types::kf::send_msg_on_event::{EventScenario, SendMsgOnEvent};
 
-use crate::harness::{KEY, TOKEN, app_account, demo_client, free_port};
+use crate::harness::{KEY, TOKEN, app_account, demo_client, free_port, runtime};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -212,11 +212,7 @@ fn bot(client: wecom_kf::Client) -> impl wecom_kf::consumer::Handler {
 #[test]
 fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_callbacks() {
     let Some(driver) = driver() else { return };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
     runtime.block_on(async {
         let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())
@@ -541,11 +537,7 @@ fn sandbox_console_serves_the_console_and_a_bot_answers_until_sigterm() {
 #[ignore = "prints the console's figures; run with --ignored"]
 fn console_figures() {
     let Some(driver) = driver() else { return };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let dir = tempfile::tempdir().unwrap();
     runtime.block_on(async {
         let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())

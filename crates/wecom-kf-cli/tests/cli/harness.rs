@@ -63,6 +63,15 @@ pub(crate) fn read_log(log: &Path) -> Vec<Handled> {
         .collect()
 }
 
+/// A runtime of two workers, as the tests' emulators and consumers run on.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// The demo app's client for the emulator at `base`.
 pub(crate) fn demo_client(base: &str) -> wecom_kf::Client {
     wecom_kf::Client::builder()
@@ -97,11 +106,7 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) fn new() -> Harness {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = runtime();
         let em = runtime
             .block_on(wecom_kf_emulator::spawn(
                 wecom_kf_emulator::Config::default(),

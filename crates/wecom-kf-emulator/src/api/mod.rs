@@ -348,12 +348,13 @@ pub(crate) async fn endpoint<E: Handle>(
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Response {
-    let sent = std::sync::Mutex::new(None);
+    let mut sent = None;
+    let slot = &mut sent;
     let mut response = framed(&emulator, E::PATH, conn, || async {
         // The body first, whatever happens next: an early answer to a client still
         // sending would reach it as a broken pipe instead of the errcode.
         let body = read_body(body).await?;
-        *crate::state::lock(&sent) = Some(body.clone());
+        *slot = Some(body.clone());
         let caller = caller(&emulator, E::PATH, &parse_query(query.as_deref()), &headers)?;
         let request = decode::<E>(&method, query.as_deref(), &body)?;
         request
@@ -363,7 +364,7 @@ pub(crate) async fn endpoint<E: Handle>(
     })
     .await;
     // For the console's call log.
-    if let Some(body) = crate::state::lock(&sent).take() {
+    if let Some(body) = sent {
         response.extensions_mut().insert(crate::calls::Sent(body));
     }
     response

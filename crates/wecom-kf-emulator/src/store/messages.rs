@@ -10,7 +10,11 @@ use wecom_kf_types::ErrCode;
 
 use super::{Store, exec};
 
-const SCHEMA: &str = "
+/// The `messages` table: written once, used by the schema and by the migration from
+/// the first version (which had no `delivered`).
+macro_rules! messages_table {
+    () => {
+        "
 CREATE TABLE IF NOT EXISTS messages (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     msgid           TEXT NOT NULL,
@@ -25,37 +29,30 @@ CREATE TABLE IF NOT EXISTS messages (
     recalled        INTEGER NOT NULL DEFAULT 0,
     delivered       INTEGER NOT NULL DEFAULT 1,
     UNIQUE (open_kfid, msgid)
-);
+);"
+    };
+}
+
+const SCHEMA: &str = concat!(
+    messages_table!(),
+    "
 CREATE TABLE IF NOT EXISTS sync_tokens (
     token           TEXT PRIMARY KEY,
     open_kfid       TEXT NOT NULL,
     issued_at       INTEGER NOT NULL
-);";
-
-/// Stores of the first message version had a msgid unique across accounts and no
-/// `delivered`: rebuild such a table, keeping every row.
-const MIGRATE_V1: &str = "
-ALTER TABLE messages RENAME TO messages_v1;
-CREATE TABLE messages (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
-    msgid           TEXT NOT NULL,
-    open_kfid       TEXT NOT NULL,
-    external_userid TEXT NOT NULL,
-    session_id      INTEGER,
-    origin          INTEGER NOT NULL,
-    servicer_userid TEXT,
-    msgtype         TEXT NOT NULL,
-    content         TEXT NOT NULL,
-    send_time       INTEGER NOT NULL,
-    recalled        INTEGER NOT NULL DEFAULT 0,
-    delivered       INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (open_kfid, msgid)
+);"
 );
+
+const MIGRATE_V1: &str = concat!(
+    "ALTER TABLE messages RENAME TO messages_v1;",
+    messages_table!(),
+    "
 INSERT INTO messages (seq, msgid, open_kfid, external_userid, session_id, origin, \
     servicer_userid, msgtype, content, send_time, recalled) \
     SELECT seq, msgid, open_kfid, external_userid, session_id, origin, servicer_userid, \
     msgtype, content, send_time, recalled FROM messages_v1;
-DROP TABLE messages_v1;";
+DROP TABLE messages_v1;"
+);
 
 /// Who a message is from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +69,16 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// How the control plane and the console name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Customer => "customer",
+            Origin::Event => "event",
+            Origin::Servicer => "servicer",
+            Origin::App => "app",
+        }
+    }
+
     fn from_number(n: u8) -> Origin {
         match n {
             3 => Origin::Customer,

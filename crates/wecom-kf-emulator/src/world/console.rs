@@ -5,25 +5,14 @@
 use serde_json::{Value, json};
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::service_state::{ServiceState, ServiceStateInfo, explain};
-use wecom_kf_types::limits::SESSION_WINDOW_SECS;
+use wecom_kf_types::limits::{SENDS_PER_CUSTOMER_MESSAGE, SESSION_WINDOW_SECS};
 
 use super::World;
 use crate::reply::Rejection;
-use crate::store::{MessageRow, Origin, SessionRow};
+use crate::store::{MessageRow, SessionRow};
 
 /// Messages of one conversation sent to the page; older ones are summed up.
 const THREAD_MESSAGES: usize = 500;
-/// The API's 5 sends per customer message.
-const SENDS_PER_CUSTOMER_MESSAGE: u32 = 5;
-
-fn origin_name(origin: Origin) -> &'static str {
-    match origin {
-        Origin::Customer => "customer",
-        Origin::Event => "event",
-        Origin::Servicer => "servicer",
-        Origin::App => "app",
-    }
-}
 
 impl World<'_> {
     fn session_json(&self, row: &SessionRow) -> Value {
@@ -111,7 +100,7 @@ impl World<'_> {
     fn message_json(row: &MessageRow) -> Value {
         json!({
             "msgid": row.msgid,
-            "origin": origin_name(row.origin),
+            "origin": row.origin.name(),
             "servicer_userid": row.servicer_userid,
             "msgtype": row.msgtype,
             "content": row.content,

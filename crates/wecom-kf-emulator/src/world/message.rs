@@ -619,7 +619,7 @@ impl World<'_> {
             .map(|m| {
                 let mut item = json!({
                     "msgid": m.msgid,
-                    "from": if m.origin == Origin::Servicer { "servicer" } else { "app" },
+                    "from": m.origin.name(),
                     "msgtype": m.msgtype,
                     "send_time": m.send_time,
                     "recalled": m.recalled,

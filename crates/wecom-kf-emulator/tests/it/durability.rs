@@ -258,3 +258,28 @@ async fn unverified_and_token_ttl_flags() {
         .unwrap();
     assert_eq!(r["expires_in"], 60);
 }
+
+#[tokio::test]
+async fn the_second_line_gives_the_consoles_address() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wecom-kf-emulator"))
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    out.read_line(&mut first).unwrap();
+    out.read_line(&mut second).unwrap();
+    let base = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let console = second.trim().strip_prefix("console: ").unwrap().to_owned();
+    assert_eq!(console, format!("{base}/__emulator/console"));
+    let page = reqwest::get(&console).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -319,6 +319,60 @@ async fn a_stopped_consumer_gives_its_leases_up_so_the_next_one_starts_at_once()
     assert!(lease.is_some(), "the lease was given up on shutdown");
 }
 
+#[tokio::test]
+async fn a_page_longer_than_the_lease_keeps_the_lease() {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = crate::account(&client).await;
+    let who = customer(&em).await;
+    for i in 0..5 {
+        says(&em, &kfid, &who, &format!("m{i}")).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    // Five runs of 100 ms on one page: 500 ms against a 150 ms lease.
+    let seen: Seen = Arc::default();
+    let handler = {
+        let seen = seen.clone();
+        move |m: Message| {
+            let seen = seen.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                seen.lock()
+                    .unwrap()
+                    .push(m.content.as_text().unwrap_or_default().to_owned());
+                Ok::<(), HandlerError>(())
+            }
+        }
+    };
+    let mut cfg = config("holder");
+    cfg.lease_ttl = Duration::from_millis(150);
+    let consumer = Consumer::new(client, SqliteStore::open(&path).unwrap(), handler, cfg);
+    let (_triggers, rx) = mpsc::channel(8);
+    let (stop, shutdown) = watch::channel(false);
+    let running = tokio::spawn(consumer.run(vec![kfid.clone()], rx, shutdown));
+    // A rival tries to take the account all along the page.
+    let rival = SqliteStore::open(&path).unwrap();
+    let mut taken = false;
+    for _ in 0..500 {
+        if seen.lock().unwrap().len() >= 5 {
+            break;
+        }
+        if !seen.lock().unwrap().is_empty() {
+            taken |= rival
+                .acquire(&kfid, "rival", Duration::from_millis(150))
+                .await
+                .unwrap()
+                .is_some();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 5);
+    assert!(!taken, "the lease lapsed in the middle of a page");
+}
+
 /// The fleet store, against a private `redis-server`.
 #[cfg(feature = "redis")]
 mod fleet {
