@@ -89,8 +89,9 @@ impl Calls {
         kept.push_back(call);
     }
 
-    /// The calls after `after` (by id), oldest first, at most `limit`, optionally only
-    /// those that answered `errcode`.
+    /// The newest `limit` of the calls after `after` (by id), oldest first, optionally
+    /// only those that answered `errcode`. A reader that fell further behind skips the
+    /// older ones: the console shows the recent past, not every call.
     pub(crate) fn since(&self, after: u64, errcode: Option<i64>, limit: usize) -> Vec<Call> {
         let kept = lock(&self.kept);
         let mut calls: Vec<Call> = kept
