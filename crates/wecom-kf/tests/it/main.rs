@@ -11,6 +11,7 @@ mod consumer;
 mod errors;
 mod fault_matrix;
 mod faults;
+mod knowledge;
 mod media;
 mod messages;
 #[cfg(feature = "redis")]
