@@ -3,6 +3,7 @@
 pub mod account;
 pub mod callback;
 pub mod customer;
+pub mod knowledge;
 pub mod media;
 pub mod msg;
 pub mod sandbox;
