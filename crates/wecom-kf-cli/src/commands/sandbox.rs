@@ -351,6 +351,7 @@ async fn sandbox_bot(
         path: "/callback",
         sink,
         config,
+        batch: 1,
         announce: false,
     };
     super::bot::start(parts, super::bot::open_store(&store_path)?).await

@@ -67,6 +67,20 @@ pub struct Serve {
     /// before another takes its accounts over. Longer than one handler run. Default 30.
     #[arg(long, env = "WECOM_KF_SERVE_LEASE", value_name = "SECS")]
     lease: Option<u64>,
+    /// Handler runs at once (customers side by side; each customer's messages stay in
+    /// order, one after another). Default 64.
+    #[arg(long, env = "WECOM_KF_SERVE_CONCURRENCY", value_name = "N")]
+    concurrency: Option<u64>,
+    /// Batch mode: a customer's waiting messages (up to N, default 10) go to the
+    /// handler together as a JSON array, answered once.
+    #[arg(
+        long,
+        env = "WECOM_KF_SERVE_BATCH",
+        value_name = "N",
+        num_args = 0..=1,
+        default_missing_value = "10"
+    )]
+    batch: Option<u64>,
 }
 
 /// Serve's settings, resolved: flag, environment, profile, default.
@@ -79,6 +93,9 @@ struct Settings {
     poll: Duration,
     max_attempts: u32,
     lease: Duration,
+    concurrency: usize,
+    /// 1: one message at a time.
+    batch: usize,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -126,6 +143,25 @@ impl Serve {
         let lease = positive("--lease", self.lease.or(file.lease).unwrap_or(30))?;
         let max_attempts = self.max_attempts.or(file.max_attempts).unwrap_or(5);
         positive("--max-attempts", u64::from(max_attempts))?;
+        let concurrency = positive(
+            "--concurrency",
+            self.concurrency.or(file.concurrency).unwrap_or(64),
+        )?;
+        let batch = match self.batch.or(file.batch) {
+            Some(n) => positive("--batch", n)?,
+            None => 1,
+        };
+        let bounded = |name: &str, n: u64, max: u64| {
+            if n > max {
+                Err(CliError::Usage(format!(
+                    "{name} must be at most {max}, got {n}"
+                )))
+            } else {
+                Ok(usize::try_from(n).unwrap_or(usize::MAX))
+            }
+        };
+        let concurrency = bounded("--concurrency", concurrency, 10_000)?;
+        let batch = bounded("--batch", batch, 1000)?;
         Ok(Settings {
             listen: self
                 .listen
@@ -137,6 +173,8 @@ impl Serve {
             poll: Duration::from_secs(poll),
             max_attempts,
             lease: Duration::from_secs(lease),
+            concurrency,
+            batch,
         })
     }
 }
@@ -183,6 +221,7 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     config.poll_interval = settings.poll;
     config.max_attempts = settings.max_attempts;
     config.lease_ttl = settings.lease;
+    config.max_in_flight = settings.concurrency;
     let parts = Parts {
         client: ctx.client.clone(),
         sandbox: ctx.sandbox(),
@@ -191,6 +230,7 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
         path: &settings.path,
         sink,
         config,
+        batch: settings.batch,
         announce: true,
     };
     let pipeline = match settings.store.as_deref() {

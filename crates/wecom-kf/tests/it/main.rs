@@ -11,6 +11,8 @@ mod consumer;
 mod errors;
 mod fault_matrix;
 mod faults;
+#[cfg(feature = "consumer")]
+mod lanes;
 mod media;
 mod messages;
 #[cfg(feature = "redis")]

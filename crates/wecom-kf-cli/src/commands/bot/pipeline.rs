@@ -1,7 +1,6 @@
 //! A running receiver, its HTTP server and the consumer of every managed account.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::routing::get;
@@ -9,8 +8,9 @@ use futures_util::TryStreamExt as _;
 use tokio::sync::{mpsc, watch};
 use wecom_kf::Client;
 use wecom_kf::callback::{Crypto, Receiver};
-use wecom_kf::consumer::{Consumer, ConsumerConfig, SqliteStore, forward_callbacks};
-use wecom_kf::types::kf::message::Message;
+use wecom_kf::consumer::{
+    Consumer, ConsumerConfig, ConsumerMetrics, SqliteStore, forward_callbacks,
+};
 
 use super::handler::Bot;
 use super::metrics::{Metrics, metrics_text};
@@ -66,6 +66,8 @@ pub(crate) struct Parts<'a> {
     pub path: &'a str,
     pub sink: Sink,
     pub config: ConsumerConfig,
+    /// Messages of one customer handed over together at most (1: one at a time).
+    pub batch: usize,
     /// Print where it listens (serve does; the sandbox's chat does not).
     pub announce: bool,
 }
@@ -77,7 +79,14 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
 ) -> Result<Pipeline, CliError> {
     let (receiver, events) = Receiver::new(parts.crypto.clone());
     let metrics = Arc::new(Metrics::default());
-    let app = http_app(&receiver, &metrics, parts.path);
+    let bot = Bot {
+        client: parts.client.clone(),
+        sink: parts.sink,
+        metrics: metrics.clone(),
+        batch: parts.batch.max(1),
+    };
+    let consumer = Consumer::with(parts.client.clone(), store, bot, parts.config);
+    let app = http_app(&receiver, &metrics, &consumer.metrics(), parts.path);
     let listener = tokio::net::TcpListener::bind(parts.listen)
         .await
         .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", parts.listen)))?;
@@ -126,25 +135,6 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
         .await?;
     let (triggers, trigger_rx) = mpsc::channel(1024);
     tokio::spawn(forward_callbacks(events, triggers));
-    let bot = Arc::new(Bot {
-        client: parts.client.clone(),
-        sink: parts.sink,
-        metrics: metrics.clone(),
-    });
-    let handler = {
-        let (bot, metrics) = (bot, metrics.clone());
-        move |message: Message| {
-            let (bot, metrics) = (bot.clone(), metrics.clone());
-            async move {
-                let result = bot.handle(message).await;
-                if result.is_err() {
-                    metrics.failures.fetch_add(1, Ordering::Relaxed);
-                }
-                result
-            }
-        }
-    };
-    let consumer = Consumer::new(parts.client, store, handler, parts.config);
     let consumer = tokio::spawn(consumer.run(accounts, trigger_rx, shutdown));
     Ok(Pipeline {
         stop,
@@ -163,16 +153,22 @@ pub(crate) fn open_store(path: &std::path::Path) -> Result<SqliteStore, CliError
 }
 
 /// The HTTP side: the receiver at `path`, `/healthz` and `/metrics`.
-fn http_app(receiver: &Receiver, metrics: &Arc<Metrics>, path: &str) -> Router {
+fn http_app(
+    receiver: &Receiver,
+    metrics: &Arc<Metrics>,
+    consumer: &Arc<ConsumerMetrics>,
+    path: &str,
+) -> Router {
     Router::new()
         .merge(receiver.router(path))
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/metrics",
             get({
-                let (metrics, receiver) = (metrics.clone(), receiver.clone());
+                let (metrics, consumer, receiver) =
+                    (metrics.clone(), consumer.clone(), receiver.clone());
                 move || {
-                    let text = metrics_text(&metrics, &receiver);
+                    let text = metrics_text(&metrics, &consumer, &receiver);
                     async move { text }
                 }
             }),

@@ -17,9 +17,18 @@ pub(crate) enum Sink {
 }
 
 impl Sink {
-    /// Hand `message` over; what comes back is the answer to send.
-    pub(super) async fn answer(&self, message: &Message) -> Result<Vec<Content>, HandlerError> {
-        let json = serde_json::to_string(message).map_err(|e| HandlerError::new(e.to_string()))?;
+    /// Hand `messages` over (one, or in batch mode a customer's burst as a JSON
+    /// array); what comes back is the answer to send.
+    pub(super) async fn answer(
+        &self,
+        messages: &[Message],
+        batch: bool,
+    ) -> Result<Vec<Content>, HandlerError> {
+        let json = match (batch, messages) {
+            (false, [one]) => serde_json::to_string(one),
+            _ => serde_json::to_string(messages),
+        }
+        .map_err(|e| HandlerError::new(e.to_string()))?;
         match self {
             Sink::Stdout => {
                 let mut out = tokio::io::stdout();
@@ -29,11 +38,17 @@ impl Sink {
                 Ok(Vec::new())
             }
             Sink::Exec(cmd) => exec(cmd, &json).await,
-            Sink::Echo => Ok(message
-                .content
-                .as_text()
-                .map(|text| vec![Content::text(format!("你说的是：{text}"))])
-                .unwrap_or_default()),
+            Sink::Echo => {
+                let said: Vec<&str> = messages
+                    .iter()
+                    .filter_map(|m| m.content.as_text())
+                    .collect();
+                Ok(if said.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Content::text(format!("你说的是：{}", said.join(" / ")))]
+                })
+            }
             Sink::Webhook(url, http) => webhook(http, url, &json).await,
         }
     }
