@@ -90,8 +90,20 @@ fn check_fence(tx: &rusqlite::Transaction<'_>, lease: &Lease) -> Result<(), Stor
 }
 
 impl SqliteStore {
-    /// Open (or create) the store at `path`.
+    /// Open (or create) the store at `path`. A new file is created `0600`: its dead
+    /// letters are whole customer messages.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref();
+        let in_memory = path.as_os_str().is_empty() || path.as_os_str() == ":memory:";
+        (if in_memory {
+            Ok(())
+        } else {
+            crate::private_file::create(path)
+        })
+        .map_err(|e| StoreError::Backend {
+            backend: "sqlite",
+            source: Box::new(e),
+        })?;
         let db = Connection::open(path).map_err(backend)?;
         db.pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| db.pragma_update(None, "synchronous", "NORMAL"))

@@ -13,6 +13,8 @@ mod fault_matrix;
 mod faults;
 mod media;
 mod messages;
+#[cfg(all(unix, feature = "consumer"))]
+mod private_files;
 #[cfg(feature = "redis")]
 mod redis;
 mod secrets;
