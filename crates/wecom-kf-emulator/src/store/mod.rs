@@ -62,12 +62,32 @@ fn exec(db: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usi
         .map_err(|e| busy(&e))
 }
 
+/// Create the database `0600` before SQLite creates it with the umask's mode: it holds
+/// customers' messages. An existing file shared with others gets a warning. (SQLite
+/// gives the -wal and -shm files the database's mode.)
+fn create_private(path: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        if options.open(path).is_err()
+            && let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), mode = format_args!("{:o}", meta.permissions().mode() & 0o777), "the emulator's database can be read by others; run: chmod 600 {}", path.display());
+        }
+    }
+}
+
 impl Store {
     /// Open (or create) the store at `path`; `:memory:` keeps everything in memory.
     pub fn open(path: &str) -> rusqlite::Result<Store> {
         let db = if path == ":memory:" {
             Connection::open_in_memory()?
         } else {
+            create_private(Path::new(path));
             Connection::open(Path::new(path))?
         };
         db.pragma_update(None, "journal_mode", "WAL")?;

@@ -80,8 +80,14 @@ pub enum StoreError {
         fence: u64,
     },
     /// The backend failed.
-    #[error("store: {0}")]
-    Backend(String),
+    #[error("store: {backend}: {source}")]
+    Backend {
+        /// Which backend: `sqlite` or `redis`.
+        backend: &'static str,
+        /// Its error (never a URL or a password).
+        #[source]
+        source: crate::BoxError,
+    },
 }
 
 /// The right to consume one account, until `expires_at`, with a fence that grows with
@@ -169,14 +175,35 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Why the handler failed a message: it will be tried again, up to `max_attempts`.
+/// Its text (the cause's included) is what a dead letter keeps.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HandlerError(pub String);
+#[error("{message}{}", source.as_ref().map(|s| format!(": {s}")).unwrap_or_default())]
+pub struct HandlerError {
+    message: String,
+    #[source]
+    source: Option<crate::BoxError>,
+}
 
 impl HandlerError {
     /// An error with this text.
     pub fn new(text: impl Into<String>) -> Self {
-        HandlerError(text.into())
+        HandlerError {
+            message: text.into(),
+            source: None,
+        }
+    }
+
+    /// `what` failed because of `source`, kept typed (see [`std::error::Error::source`]).
+    pub fn with_source(what: impl Into<String>, source: impl Into<crate::BoxError>) -> Self {
+        HandlerError {
+            message: what.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What failed, without the cause.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 

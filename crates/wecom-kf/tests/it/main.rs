@@ -15,6 +15,8 @@ mod faults;
 mod lanes;
 mod media;
 mod messages;
+#[cfg(all(unix, feature = "consumer"))]
+mod private_files;
 #[cfg(feature = "redis")]
 mod redis;
 mod secrets;
