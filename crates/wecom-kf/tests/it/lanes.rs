@@ -63,16 +63,18 @@ async fn inbox(em: &Running, who: &str, kfid: &str) -> Vec<serde_json::Value> {
 }
 
 /// Run `consumer` on `kfid` until `done()` or 20 s, then stop it and wait for it.
-async fn run_until<S: Store, H: wecom_kf::consumer::BatchHandler>(
+async fn run_until<S: Store, H: wecom_kf::consumer::BatchHandler, F>(
     consumer: Consumer<S, H>,
     kfid: &str,
-    done: impl Fn() -> bool,
-) {
+    done: impl Fn() -> F,
+) where
+    F: std::future::Future<Output = bool>,
+{
     let (_triggers, rx) = mpsc::channel(8);
     let (stop, shutdown) = watch::channel(false);
     let running = tokio::spawn(consumer.run(vec![kfid.to_owned()], rx, shutdown));
     for _ in 0..1000 {
-        if done() {
+        if done().await {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -182,8 +184,10 @@ fn check(plan: &Plan) -> Result<(), TestCaseError> {
             }
         };
         let dead = plan.iter().flatten().filter(|(_, f)| *f >= 3).count();
-        run_until(consumer, &kfid, || counted() + dead >= expected).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        run_until(consumer, &kfid, || async {
+            counted() + store.dead_letters().await.unwrap().len() >= expected
+        })
+        .await;
         let letters = store.dead_letters().await.unwrap();
         let log = log.lock().unwrap();
         prop_assert_eq!(log.overlap, 1, "two runs of one customer at once");
@@ -250,15 +254,15 @@ async fn a_failing_customer_does_not_hold_up_another_by_its_backoff() {
         cfg,
     );
     let seen = events.clone();
-    run_until(consumer, &kfid, || {
+    let failed_thrice = || {
         seen.lock()
             .unwrap()
             .iter()
             .filter(|t| *t == "fails")
             .count()
             >= 3
-    })
-    .await;
+    };
+    run_until(consumer, &kfid, || std::future::ready(failed_thrice())).await;
     let events = events.lock().unwrap().clone();
     let fine = events
         .iter()
@@ -312,7 +316,10 @@ async fn batch_mode_hands_a_burst_over_as_one_call_and_records_every_msgid() {
         config(),
     );
     let seen = calls.clone();
-    run_until(consumer, &kfid, || !seen.lock().unwrap().is_empty()).await;
+    run_until(consumer, &kfid, || {
+        std::future::ready(!seen.lock().unwrap().is_empty())
+    })
+    .await;
     assert_eq!(
         *calls.lock().unwrap(),
         [["你好", "在吗", "我想问订单", "123"]],
