@@ -35,6 +35,8 @@ pub(crate) fn sandbox_crypto() -> Result<Crypto, CliError> {
 
 /// A running receiver and consumer.
 pub(crate) struct Pipeline {
+    /// The callback receiver, to rotate its key on SIGHUP.
+    pub receiver: Receiver,
     stop: watch::Sender<bool>,
     consumer: tokio::task::JoinHandle<Result<(), wecom_kf::consumer::StoreError>>,
     server: tokio::task::JoinHandle<()>,
@@ -77,7 +79,8 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
 ) -> Result<Pipeline, CliError> {
     let (receiver, events) = Receiver::new(parts.crypto.clone());
     let metrics = Arc::new(Metrics::default());
-    let app = http_app(&receiver, &metrics, parts.path);
+    let store = Arc::new(store);
+    let app = http_app(&receiver, &metrics, &store, parts.path);
     let listener = tokio::net::TcpListener::bind(parts.listen)
         .await
         .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", parts.listen)))?;
@@ -94,11 +97,12 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
     let server = {
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = shutdown.wait_for(|s| *s).await;
-                })
-                .await;
+            // Not axum::serve: it has no header-read or idle timeout.
+            let limits = wecom_kf::callback::ServeLimits::default();
+            wecom_kf::callback::serve(listener, app, limits, async move {
+                let _ = shutdown.wait_for(|s| *s).await;
+            })
+            .await;
         })
     };
     // In the sandbox, the embedded emulator pushes its callbacks here.
@@ -147,6 +151,7 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
     let consumer = Consumer::new(parts.client, store, handler, parts.config);
     let consumer = tokio::spawn(consumer.run(accounts, trigger_rx, shutdown));
     Ok(Pipeline {
+        receiver,
         stop,
         consumer,
         server,
@@ -163,17 +168,29 @@ pub(crate) fn open_store(path: &std::path::Path) -> Result<SqliteStore, CliError
 }
 
 /// The HTTP side: the receiver at `path`, `/healthz` and `/metrics`.
-fn http_app(receiver: &Receiver, metrics: &Arc<Metrics>, path: &str) -> Router {
+fn http_app<S: wecom_kf::consumer::Store>(
+    receiver: &Receiver,
+    metrics: &Arc<Metrics>,
+    store: &Arc<S>,
+    path: &str,
+) -> Router {
     Router::new()
         .merge(receiver.router(path))
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/metrics",
             get({
-                let (metrics, receiver) = (metrics.clone(), receiver.clone());
-                move || {
-                    let text = metrics_text(&metrics, &receiver);
-                    async move { text }
+                let (metrics, receiver, store) = (metrics.clone(), receiver.clone(), store.clone());
+                move || async move {
+                    // A scrape must not hang on a store that is down: bounded.
+                    let dead = tokio::time::timeout(
+                        std::time::Duration::from_secs(2),
+                        store.dead_letter_count(),
+                    )
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
+                    metrics_text(&metrics, &receiver, dead)
                 }
             }),
         )
