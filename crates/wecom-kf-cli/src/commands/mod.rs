@@ -4,6 +4,7 @@ pub mod account;
 pub(crate) mod bot;
 pub mod callback;
 pub mod customer;
+pub mod dead_letters;
 pub mod media;
 pub mod msg;
 pub mod sandbox;

@@ -11,6 +11,7 @@ mod fleet;
 mod harness;
 mod import;
 mod messages;
+mod operations;
 mod sandbox;
 mod secrets;
 mod serve;

@@ -8,6 +8,8 @@ mod accounts;
 mod callback;
 #[cfg(feature = "consumer")]
 mod consumer;
+#[cfg(feature = "consumer")]
+mod dead_letters;
 mod errors;
 mod fault_matrix;
 mod faults;
