@@ -4,9 +4,9 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     account::AccountCommand, callback::CallbackCommand, customer::CustomerCommand,
-    dead_letters::DeadLettersCommand, media::MediaCommand, msg::MsgCommand,
-    sandbox::SandboxCommand, serve::Serve, servicer::ServicerCommand, session::SessionCommand,
-    stats::StatsCommand, token::TokenCommand,
+    dead_letters::DeadLettersCommand, knowledge::KnowledgeCommand, media::MediaCommand,
+    msg::MsgCommand, sandbox::SandboxCommand, serve::Serve, servicer::ServicerCommand,
+    session::SessionCommand, stats::StatsCommand, token::TokenCommand,
 };
 use crate::options::Global;
 
@@ -48,6 +48,9 @@ pub enum Command {
     /// Customers' profiles.
     #[command(subcommand)]
     Customer(CustomerCommand),
+    /// The knowledge base (知识库): groups and Q&A, and a FAQ file in and out.
+    #[command(subcommand)]
+    Knowledge(KnowledgeCommand),
     /// Daily statistics of an account and its servicers.
     #[command(subcommand)]
     Stats(StatsCommand),

@@ -58,6 +58,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Customer(command) => {
             commands::customer::run(command, &context::Context::new(&cli.global).await?).await
         }
+        Command::Knowledge(command) => {
+            commands::knowledge::run(command, &context::Context::new(&cli.global).await?).await
+        }
         Command::Stats(command) => {
             commands::stats::run(command, &context::Context::new(&cli.global).await?).await
         }

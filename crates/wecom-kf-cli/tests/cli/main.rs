@@ -10,6 +10,7 @@ mod exit_codes;
 mod fleet;
 mod harness;
 mod import;
+mod knowledge;
 mod messages;
 mod operations;
 mod sandbox;
