@@ -6,6 +6,7 @@
 //! (see `World`) serialises writers, which also makes caps atomic.
 
 mod accounts;
+pub(crate) mod blobs;
 mod customers;
 mod directory;
 mod media;
@@ -16,6 +17,7 @@ mod settings;
 mod tokens;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use wecom_kf_types::ErrCode;
@@ -23,7 +25,7 @@ use wecom_kf_types::ErrCode;
 pub use accounts::AccountRow;
 pub use customers::{CustomerRow, EnterRow, UpgradeRow};
 pub use directory::MemberRow;
-pub use media::NewMedia;
+pub use media::{MediaRow, NewMedia};
 pub use messages::{MessageRow, Origin};
 pub use servicers::ServingStatus;
 pub use sessions::{MoveRow, MsgCodeRow, SessionRow};
@@ -47,6 +49,8 @@ pub struct Store {
     sessions: sessions::Sessions,
     messages: messages::Messages,
     settings: settings::Settings,
+    /// The bytes of customers' media, read and written outside the store's lock.
+    blobs: Arc<blobs::Blobs>,
 }
 
 /// A failure of the store itself (disk full, corrupt file): answered as `-1`.
@@ -87,6 +91,10 @@ impl Store {
             sessions: sessions::Sessions::load(&db)?,
             messages: messages::Messages::load(&db)?,
             settings: settings::Settings::load(&db)?,
+            blobs: Arc::new(
+                blobs::Blobs::for_db(path)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            ),
             db,
         })
     }
@@ -127,7 +135,7 @@ impl Store {
     pub fn reset(&mut self) -> Result<(), ErrCode> {
         self.db
             .execute_batch(
-                "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; \
+                "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; DELETE FROM customer_media; \
                  DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
                  DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
                  DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; DELETE FROM session_moves; \
@@ -143,6 +151,12 @@ impl Store {
         self.sessions.clear();
         self.messages.clear();
         self.settings.clear();
+        self.blobs.clear();
         Ok(())
+    }
+
+    /// The blob store, to read and write customers' media outside the lock.
+    pub(crate) fn blobs(&self) -> Arc<blobs::Blobs> {
+        self.blobs.clone()
     }
 }
