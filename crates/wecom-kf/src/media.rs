@@ -655,14 +655,46 @@ impl MediaApi {
         &self,
         media_id: &str,
         path: impl AsRef<Path>,
+        progress: impl FnMut(u64, u64) + Send,
+    ) -> Result<Downloaded, Error> {
+        self.save(media_id, Dest::File(path.as_ref()), progress)
+            .await
+    }
+
+    /// Download `media_id` into the directory `dir`, under the name the sender gave it
+    /// (made safe with [`safe_file_name`]; an existing file of that name is replaced),
+    /// exactly as [`download_to`](Self::download_to) does otherwise. Give each message
+    /// its own directory when names may repeat.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wecom_kf::Client) -> Result<(), wecom_kf::Error> {
+    /// let saved = client.media().download_into("MEDIA_ID", "inbox/msgid").await?;
+    /// println!("saved {}", saved.path.display());
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_into(
+        &self,
+        media_id: &str,
+        dir: impl AsRef<Path>,
+    ) -> Result<Downloaded, Error> {
+        self.save(media_id, Dest::Dir(dir.as_ref()), |_, _| {})
+            .await
+    }
+
+    async fn save(
+        &self,
+        media_id: &str,
+        dest: Dest<'_>,
         mut progress: impl FnMut(u64, u64) + Send,
     ) -> Result<Downloaded, Error> {
         use futures_util::TryStreamExt as _;
         use tokio::io::AsyncWriteExt as _;
 
         GetMedia::new(media_id).validate()?;
-        let path = path.as_ref();
-        let part = part_path(path, media_id);
+        let part = match dest {
+            Dest::File(path) => part_path(path, media_id),
+            Dest::Dir(dir) => dir.join(format!(".{:08x}.part", media_tag(media_id))),
+        };
         let save = |source| Error::Save {
             path: part.display().to_string(),
             source,
@@ -675,6 +707,9 @@ impl MediaApi {
             download = self.open(media_id, 0).await?;
         }
         let total = download.len();
+        if let Dest::Dir(dir) = dest {
+            tokio::fs::create_dir_all(dir).await.map_err(save)?;
+        }
         let file = tokio::fs::OpenOptions::new()
             .create(true)
             .write(true)
@@ -713,14 +748,20 @@ impl MediaApi {
                 part.display()
             )));
         }
-        tokio::fs::rename(&part, path)
+        let path = match dest {
+            Dest::File(path) => path.to_owned(),
+            Dest::Dir(dir) => dir.join(safe_file_name(
+                download.filename.as_deref().unwrap_or(media_id),
+            )),
+        };
+        tokio::fs::rename(&part, &path)
             .await
             .map_err(|source| Error::Save {
                 path: path.display().to_string(),
                 source,
             })?;
         Ok(Downloaded {
-            path: path.to_owned(),
+            path,
             len: total,
             fetched: total - have,
             content_type: download.content_type,
@@ -729,13 +770,25 @@ impl MediaApi {
     }
 }
 
+/// Where [`MediaApi::save`] puts the file.
+#[derive(Clone, Copy)]
+enum Dest<'a> {
+    /// At this path.
+    File(&'a Path),
+    /// In this directory, under the sender's name.
+    Dir(&'a Path),
+}
+
 /// `DIR/NAME.<8 hex of the media id>.part`: a partial file only resumes the same media.
 fn part_path(path: &Path, media_id: &str) -> PathBuf {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(media_id.as_bytes());
-    let tag = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
     let name = path
         .file_name()
         .map_or_else(|| "media".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!("{name}.{tag:08x}.part"))
+    path.with_file_name(format!("{name}.{:08x}.part", media_tag(media_id)))
+}
+
+fn media_tag(media_id: &str) -> u32 {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(media_id.as_bytes());
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }

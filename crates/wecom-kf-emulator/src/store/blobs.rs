@@ -34,7 +34,12 @@ impl Blobs {
             return Ok(Blobs::Memory(Mutex::default()));
         }
         let dir = PathBuf::from(format!("{db}.media"));
-        std::fs::create_dir_all(&dir)?;
+        // Customers' files: readable by this user only, like the database.
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir)?;
         Ok(Blobs::Dir(dir))
     }
 

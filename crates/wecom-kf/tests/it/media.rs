@@ -167,6 +167,16 @@ mod download {
             3,
             "no part files left"
         );
+        // Into a directory, under the sender's name made safe.
+        let inbox = dir.path().join("msg1");
+        let saved = client
+            .media()
+            .download_into(&media[0].1, &inbox)
+            .await
+            .unwrap();
+        assert_eq!(saved.path, inbox.join("订单截图.png"));
+        assert_eq!(std::fs::read(&saved.path).unwrap(), crate::PNG);
+        assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 1);
     }
 
     /// 25 MB: two Range chunks of at most 20 MiB reassemble it, for the stream and the
@@ -285,7 +295,10 @@ mod download {
         let saved = client.media().download_to(&id, &path).await.unwrap();
         assert_eq!(saved.fetched, 150_000);
         let got = std::fs::read(&path).unwrap();
-        assert!(got[..50_000].iter().all(|&b| b == 0xAA), "the part file was kept");
+        assert!(
+            got[..50_000].iter().all(|&b| b == 0xAA),
+            "the part file was kept"
+        );
         assert!(got[50_000..] == data[50_000..]);
         assert!(!parts[0].exists());
     }
