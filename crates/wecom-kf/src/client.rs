@@ -358,6 +358,10 @@ impl Client {
         &self.inner.transport
     }
 
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
     /// Call any JSON endpoint: validate, send with the token, retry as the policy and
     /// the endpoint's idempotency allow.
     ///
