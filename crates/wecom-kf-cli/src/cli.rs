@@ -4,9 +4,9 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     account::AccountCommand, callback::CallbackCommand, customer::CustomerCommand,
-    knowledge::KnowledgeCommand, media::MediaCommand, msg::MsgCommand, sandbox::SandboxCommand,
-    serve::Serve, servicer::ServicerCommand, session::SessionCommand, stats::StatsCommand,
-    token::TokenCommand,
+    dead_letters::DeadLettersCommand, knowledge::KnowledgeCommand, media::MediaCommand,
+    msg::MsgCommand, sandbox::SandboxCommand, serve::Serve, servicer::ServicerCommand,
+    session::SessionCommand, stats::StatsCommand, token::TokenCommand,
 };
 use crate::options::Global;
 
@@ -40,6 +40,8 @@ pub enum Command {
     /// Run a bot in production: the callback receiver and the consumer in one process,
     /// each message to --exec, --webhook or stdout, with /healthz and /metrics.
     Serve(Serve),
+    /// The messages serve gave up on: list, show, retry through the bot, drop.
+    DeadLetters(DeadLettersCommand),
     /// Callback tools: check a URL, open a captured callback, build a test one.
     #[command(subcommand)]
     Callback(CallbackCommand),

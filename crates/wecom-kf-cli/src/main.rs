@@ -50,6 +50,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             commands::session::run(command, &context::Context::new(&cli.global).await?).await
         }
         Command::Serve(serve) => commands::serve::run(serve, &cli.global).await,
+        Command::DeadLetters(command) => commands::dead_letters::run(command, &cli.global).await,
         Command::Callback(command) => commands::callback::run(command, &cli.global).await,
         Command::Msg(command) => {
             commands::msg::run(command, &context::Context::new(&cli.global).await?).await

@@ -163,9 +163,56 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The client is misconfigured (e.g. no corp id).
+    /// The client is misconfigured (e.g. no corp id): found while building it.
     #[error("invalid client configuration: {0}")]
     Config(String),
+
+    /// A request could not be prepared on this side (its body would not serialize, a
+    /// content type would not parse, a one-shot reader was already used); nothing was
+    /// sent.
+    #[error("{endpoint}: could not prepare the request: {source}")]
+    Request {
+        /// The path that was to be called.
+        endpoint: &'static str,
+        /// What went wrong.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A shared store the client relies on (the Redis token cache) could not be
+    /// reached, and it is set to fail closed.
+    #[error("{what} unreachable (fail-closed): {source}")]
+    Unreachable {
+        /// Which store, e.g. `Redis token cache`.
+        what: &'static str,
+        /// Why (never the store's URL).
+        #[source]
+        source: BoxError,
+    },
+
+    /// `media/get` answered something that is neither the file nor a JSON error (an
+    /// HTML page with HTTP 200, no `Content-Disposition`), or its pieces did not add
+    /// up (a `Content-Range` other than the one asked for, a size that changed, fewer
+    /// bytes than announced). Retried like any read; nothing of it is kept as the file.
+    #[error("{endpoint}: not the file: {detail}{}", after(*attempts))]
+    NotTheFile {
+        /// The path called.
+        endpoint: &'static str,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// What was wrong.
+        detail: String,
+    },
+
+    /// Writing a downloaded file failed.
+    #[error("could not write {path}: {source}")]
+    Save {
+        /// The file.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn states(states: &[ServiceState]) -> String {
@@ -234,7 +281,8 @@ impl Error {
             Error::Transport { .. }
             | Error::Timeout { .. }
             | Error::Decode { .. }
-            | Error::ResponseTooLarge { .. } => true,
+            | Error::ResponseTooLarge { .. }
+            | Error::NotTheFile { .. } => true,
             Error::Token(inner) => inner.is_transient(),
             _ => false,
         }
@@ -248,7 +296,8 @@ impl Error {
             | Error::Transport { attempts, .. }
             | Error::Timeout { attempts, .. }
             | Error::Decode { attempts, .. }
-            | Error::ResponseTooLarge { attempts, .. } => *attempts = n,
+            | Error::ResponseTooLarge { attempts, .. }
+            | Error::NotTheFile { attempts, .. } => *attempts = n,
             _ => {}
         }
         self

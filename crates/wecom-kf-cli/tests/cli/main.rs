@@ -12,6 +12,7 @@ mod harness;
 mod import;
 mod knowledge;
 mod messages;
+mod operations;
 mod sandbox;
 mod secrets;
 mod serve;

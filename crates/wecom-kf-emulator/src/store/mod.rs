@@ -6,6 +6,7 @@
 //! (see `World`) serialises writers, which also makes caps atomic.
 
 mod accounts;
+pub(crate) mod blobs;
 mod customers;
 mod directory;
 mod knowledge;
@@ -17,6 +18,7 @@ mod settings;
 mod tokens;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use wecom_kf_types::ErrCode;
@@ -24,7 +26,7 @@ use wecom_kf_types::ErrCode;
 pub use accounts::AccountRow;
 pub use customers::{CustomerRow, EnterRow, UpgradeRow};
 pub use directory::MemberRow;
-pub use media::NewMedia;
+pub use media::{MediaRow, NewMedia};
 pub use messages::{MessageRow, Origin};
 pub use servicers::ServingStatus;
 pub use sessions::{MoveRow, MsgCodeRow, SessionRow};
@@ -49,6 +51,8 @@ pub struct Store {
     messages: messages::Messages,
     settings: settings::Settings,
     knowledge: knowledge::Knowledge,
+    /// The bytes of customers' media, read and written outside the store's lock.
+    blobs: Arc<blobs::Blobs>,
 }
 
 /// A failure of the store itself (disk full, corrupt file): answered as `-1`.
@@ -64,12 +68,32 @@ fn exec(db: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usi
         .map_err(|e| busy(&e))
 }
 
+/// Create the database `0600` before SQLite creates it with the umask's mode: it holds
+/// customers' messages. An existing file shared with others gets a warning. (SQLite
+/// gives the -wal and -shm files the database's mode.)
+fn create_private(path: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        if options.open(path).is_err()
+            && let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), mode = format_args!("{:o}", meta.permissions().mode() & 0o777), "the emulator's database can be read by others; run: chmod 600 {}", path.display());
+        }
+    }
+}
+
 impl Store {
     /// Open (or create) the store at `path`; `:memory:` keeps everything in memory.
     pub fn open(path: &str) -> rusqlite::Result<Store> {
         let db = if path == ":memory:" {
             Connection::open_in_memory()?
         } else {
+            create_private(Path::new(path));
             Connection::open(Path::new(path))?
         };
         db.pragma_update(None, "journal_mode", "WAL")?;
@@ -90,6 +114,10 @@ impl Store {
             messages: messages::Messages::load(&db)?,
             settings: settings::Settings::load(&db)?,
             knowledge: knowledge::Knowledge::load(&db)?,
+            blobs: Arc::new(
+                blobs::Blobs::for_db(path)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            ),
             db,
         })
     }
@@ -131,7 +159,7 @@ impl Store {
     pub fn reset(&mut self) -> Result<(), ErrCode> {
         self.db
             .execute_batch(
-                "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; \
+                "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; DELETE FROM customer_media; \
                  DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
                  DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
                  DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; DELETE FROM session_moves; \
@@ -150,6 +178,12 @@ impl Store {
         self.settings.clear();
         // A corp always has its default group: loading the emptied tables recreates it.
         self.knowledge = knowledge::Knowledge::load(&self.db).map_err(|e| busy(&e))?;
+        self.blobs.clear();
         Ok(())
+    }
+
+    /// The blob store, to read and write customers' media outside the lock.
+    pub(crate) fn blobs(&self) -> Arc<blobs::Blobs> {
+        self.blobs.clone()
     }
 }
