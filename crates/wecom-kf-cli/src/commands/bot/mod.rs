@@ -9,4 +9,4 @@ mod pipeline;
 mod sink;
 
 pub(crate) use pipeline::{Parts, Pipeline, open_store, sandbox_crypto, start, terminated};
-pub(crate) use sink::Sink;
+pub(crate) use sink::{DEFAULT_HANDLER_TIMEOUT, Sink, webhook_client};
