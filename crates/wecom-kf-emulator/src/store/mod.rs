@@ -8,6 +8,7 @@
 mod accounts;
 mod customers;
 mod directory;
+mod knowledge;
 mod media;
 mod messages;
 mod servicers;
@@ -47,6 +48,7 @@ pub struct Store {
     sessions: sessions::Sessions,
     messages: messages::Messages,
     settings: settings::Settings,
+    knowledge: knowledge::Knowledge,
 }
 
 /// A failure of the store itself (disk full, corrupt file): answered as `-1`.
@@ -107,6 +109,7 @@ impl Store {
             sessions: sessions::Sessions::load(&db)?,
             messages: messages::Messages::load(&db)?,
             settings: settings::Settings::load(&db)?,
+            knowledge: knowledge::Knowledge::load(&db)?,
             db,
         })
     }
@@ -137,6 +140,7 @@ impl Store {
         self.sessions = sessions::Sessions::load(&self.db)?;
         self.messages = messages::Messages::load(&self.db)?;
         self.settings = settings::Settings::load(&self.db)?;
+        self.knowledge = knowledge::Knowledge::load(&self.db)?;
         self.data_version = self
             .db
             .pragma_query_value(None, "data_version", |r| r.get(0))?;
@@ -151,7 +155,8 @@ impl Store {
                  DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
                  DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
                  DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; DELETE FROM session_moves; \
-                 DELETE FROM messages; DELETE FROM sync_tokens; DELETE FROM settings;",
+                 DELETE FROM messages; DELETE FROM sync_tokens; DELETE FROM settings; \
+                 DELETE FROM knowledge_intents; DELETE FROM knowledge_groups;",
             )
             .map_err(|e| busy(&e))?;
         self.accounts.clear();
@@ -163,6 +168,8 @@ impl Store {
         self.sessions.clear();
         self.messages.clear();
         self.settings.clear();
+        // A corp always has its default group: loading the emptied tables recreates it.
+        self.knowledge = knowledge::Knowledge::load(&self.db).map_err(|e| busy(&e))?;
         Ok(())
     }
 }

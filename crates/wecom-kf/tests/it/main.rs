@@ -11,6 +11,7 @@ mod consumer;
 mod errors;
 mod fault_matrix;
 mod faults;
+mod knowledge;
 #[cfg(feature = "consumer")]
 mod lanes;
 mod media;
