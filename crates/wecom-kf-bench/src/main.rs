@@ -31,6 +31,7 @@ use wecom_kf_types::media::MediaType;
 
 mod callbacks;
 mod consumer;
+mod lanes;
 mod messages;
 
 #[global_allocator]
@@ -114,7 +115,10 @@ fn main() -> Result<(), BoxError> {
     let mut emulator = Emulator::start()?;
     // `--consumer` measures section 8 alone.
     let consumer_only = args.iter().any(|a| a == "--consumer");
-    let outcome = if consumer_only {
+    // `--lanes` measures section 8c alone.
+    let lanes_only = args.iter().any(|a| a == "--lanes");
+    let waiting = if quick { 2_000 } else { 100_000 };
+    let outcome = if consumer_only || lanes_only {
         Ok(Report::default())
     } else {
         runtime.block_on(run(&sizes, &emulator.base_url, cli.as_deref()))
@@ -126,7 +130,12 @@ fn main() -> Result<(), BoxError> {
             .worker_threads(2)
             .enable_all()
             .build()?
-            .block_on(consumer::run(&emulator.base_url, &sizes, &mut report))?;
+            .block_on(async {
+                if !lanes_only {
+                    consumer::run(&emulator.base_url, &sizes, &mut report).await?;
+                }
+                lanes::run(&emulator.base_url, waiting, quick, &mut report).await
+            })?;
         Ok(report)
     });
     emulator.stop();
