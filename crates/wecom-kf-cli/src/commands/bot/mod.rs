@@ -1,5 +1,5 @@
 //! The bot runtime behind `serve`, `sandbox chat` and `sandbox console`: a receiver
-//! for callbacks, the consumer of every account, and the [`Bot`] that hands each
+//! for callbacks, the consumer of every account, and the [`Bot`](handler::Bot) that hands each
 //! message to a [`Sink`] and sends its answers back. Commands parse their flags and
 //! call [`start`]; they do not reach inside.
 
