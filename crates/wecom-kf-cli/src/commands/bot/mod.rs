@@ -9,7 +9,7 @@ mod pipeline;
 mod sink;
 
 pub(crate) use pipeline::{Parts, Pipeline, open_store, sandbox_crypto, start, terminated};
-pub(crate) use sink::Sink;
+pub(crate) use sink::{DEFAULT_HANDLER_TIMEOUT, Sink, webhook_client};
 
 /// Hand one message to `sink` and send its answers, as the running bot would (the
 /// same derived msgids, so a reply that went out before is not sent twice): for
