@@ -10,6 +10,7 @@ mod exit_codes;
 mod fleet;
 mod harness;
 mod import;
+mod media;
 mod messages;
 mod sandbox;
 mod secrets;
