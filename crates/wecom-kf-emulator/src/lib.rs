@@ -43,6 +43,7 @@ mod world;
 pub use api::{api_paths, check_request};
 pub use callbacks::{Delivery, Setting as CallbackSetting};
 pub use config::{Config, DEMO_CORP_ID, DEMO_SECRET, FIRST_AGENT_ID};
+pub use control::CUSTOMER_MEDIA_MAX_BYTES;
 pub use faults::{Fault, FaultRule};
 pub use reply::Rejection;
 pub use running::{Running, router, serve, spawn, spawn_on};

@@ -23,6 +23,8 @@ use serde::Deserialize;
 use serde_json::json;
 use wecom_kf_types::ErrCode;
 
+pub use media::CUSTOMER_MEDIA_MAX_BYTES;
+
 use crate::reply::{self, Rejection};
 use crate::state::Emulator;
 
