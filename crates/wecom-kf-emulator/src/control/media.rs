@@ -110,6 +110,22 @@ impl Emulator {
             .await
     }
 
+    /// The customer sends media they uploaded as a message of its type, as `POST
+    /// /__emulator/customers/{id}/send` with `{"msgtype":"image","image":{"media_id":…}}`
+    /// does; answers the msgid.
+    pub fn customer_sends_media(
+        &self,
+        external_userid: &str,
+        open_kfid: &str,
+        media_type: MediaType,
+        media_id: &str,
+    ) -> Result<String, Rejection> {
+        let kind = media_type.as_str();
+        let content = crate::world::content(kind, &json!({ kind: { "media_id": media_id } }))?;
+        self.world()
+            .customer_sends(external_userid, open_kfid, content)
+    }
+
     async fn store_customer_media<E: std::fmt::Display>(
         &self,
         external_userid: &str,
