@@ -5,6 +5,7 @@
 //! target/release/wecom-kf-bench            # full run, a few minutes
 //! target/release/wecom-kf-bench --quick    # seconds: checks that every section works
 //! target/release/wecom-kf-bench --consumer # section 8 alone (add --quick to check it)
+//! target/release/wecom-kf-bench work       # instructions, cache misses, allocations per call (valgrind)
 //! target/release/wecom-kf-bench --knowledge # section 9 alone: `knowledge import` of 5,000 intents
 //! ```
 //!
@@ -35,6 +36,7 @@ mod consumer;
 mod knowledge;
 mod lanes;
 mod messages;
+mod work;
 
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
@@ -97,6 +99,9 @@ fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("serve-emulator") {
         return serve_emulator();
+    }
+    if args.first().map(String::as_str) == Some("work") {
+        return work::run(&args[1..]);
     }
     if let [mode, calls] = args.as_slice()
         && let Some(which) = mode.strip_prefix("profile-")
