@@ -228,18 +228,21 @@ impl ClientBuilder {
             max_response_bytes: self.max_response_bytes,
             urls: Arc::default(),
         };
+        let mut gettoken = None;
         let tokens: Arc<dyn TokenProvider> = match (self.provider, self.corp_id, self.secret) {
             (Some(provider), _, _) => provider,
             (None, Some(corp_id), Some(secret)) => {
                 if corp_id.is_empty() || secret.is_empty() {
                     return Err(Error::Config("corp id and secret must not be empty".into()));
                 }
-                let source: Arc<dyn TokenSource> = Arc::new(GetTokenSource::new(
+                let fetcher = Arc::new(GetTokenSource::new(
                     transport.clone(),
                     corp_id.clone(),
                     secret.clone(),
                     self.retry.clone(),
                 ));
+                gettoken = Some(fetcher.clone());
+                let source: Arc<dyn TokenSource> = fetcher;
                 #[cfg(feature = "redis")]
                 let source: Arc<dyn TokenSource> = match self.redis {
                     Some(redis) => Arc::new(redis.source(source, &corp_id, &secret)),
@@ -263,6 +266,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 transport,
                 tokens,
+                gettoken,
                 retry: self.retry,
             }),
         })
@@ -272,6 +276,8 @@ impl ClientBuilder {
 struct Inner {
     transport: Transport,
     tokens: Arc<dyn TokenProvider>,
+    /// The gettoken fetcher behind `tokens`, when the client has a secret.
+    gettoken: Option<Arc<GetTokenSource>>,
     retry: RetryPolicy,
 }
 
@@ -317,6 +323,37 @@ impl Client {
         &self.inner.tokens
     }
 
+    /// Use a new app secret from now on (after it was reset in the admin console),
+    /// without a new client: the current access_token is dropped, and the next call
+    /// gets one with `secret`. Calls in flight finish with the token they hold. The
+    /// same secret again changes nothing.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wecom_kf::Client) -> Result<(), wecom_kf::Error> {
+    /// client.set_secret(std::env::var("WECOM_KF_SECRET").unwrap_or_default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_secret(&self, secret: impl Into<Secret>) -> Result<(), Error> {
+        let secret = secret.into();
+        let Some(gettoken) = &self.inner.gettoken else {
+            return Err(Error::Config(
+                "this client gets its tokens from a token provider: it has no secret to change"
+                    .into(),
+            ));
+        };
+        if secret.is_empty() {
+            return Err(Error::Config("the secret must not be empty".into()));
+        }
+        // The same secret again (a reload that changed something else): keep the token.
+        if !gettoken.set_secret(secret) {
+            return Ok(());
+        }
+        if let Some(token) = self.inner.tokens.cached() {
+            self.inner.tokens.invalidate(&token).await;
+        }
+        Ok(())
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
     }
@@ -340,10 +377,12 @@ impl Client {
         // A POST's body is serialized once and shared by every attempt; a GET carries
         // the request as query parameters.
         let body = match E::METHOD {
-            Method::Post => Some(bytes::Bytes::from(
-                serde_json::to_vec(request)
-                    .map_err(|e| Error::Config(format!("cannot serialize the request: {e}")))?,
-            )),
+            Method::Post => Some(bytes::Bytes::from(serde_json::to_vec(request).map_err(
+                |e| Error::Request {
+                    endpoint: E::PATH,
+                    source: Box::new(e),
+                },
+            )?)),
             Method::Get => None,
         };
         let transport = self.transport();
@@ -353,7 +392,7 @@ impl Client {
             request.outcome_unknown_hint(),
             |code| request.already_done(code),
             |token| {
-                let url = transport.token_url(E::PATH, token);
+                let url = transport.token_url(E::PATH, token.secret());
                 let body = body.clone();
                 async move {
                     let request = match body {
@@ -446,19 +485,10 @@ impl Client {
                     return Err(Error::OutcomeUnknown { endpoint, hint: outcome_unknown_hint, source: Box::new(err) });
                 }
                 maybe_applied |= applied;
-                let retryable = match (&err, code.map(wecom_kf_types::ErrCode::retry_class)) {
-                    (_, Some(RetryClass::Transient)) => idempotent,
-                    (_, Some(RetryClass::Throttled)) => idempotent && retry.retry_throttled,
-                    (_, Some(_)) => false,
-                    // Never connected: nothing reached the server, any call may retry.
-                    (Error::Transport { maybe_sent: false, .. }, None) => true,
-                    (e, None) => idempotent && e.is_transient(),
-                };
-                if !retryable || attempt >= retry.max_attempts {
+                let Some(wait) = retry.next_attempt(&err, idempotent, attempt) else {
                     tracing::debug!(error = %err, attempt, "giving up");
                     return Err(err.after_attempts(attempt));
-                }
-                let wait = retry.backoff(attempt);
+                };
                 // A retry is the library working as designed: `info`, so that a CLI at
                 // its default verbosity shows one error at the end, not every attempt.
                 tracing::info!(error = %err, attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");

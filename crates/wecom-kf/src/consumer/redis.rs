@@ -32,7 +32,8 @@ local fence = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fence, 'PX', ARGV[2])
 return fence";
 
-/// KEYS: lease, fence counter, target[, handled]. ARGV: holder, fence, op, value, ttl.
+/// KEYS: lease, fence counter, target[, handled]. ARGV: holder, fence, op, value, ttl,
+/// most dead letters kept.
 /// The lease must be ours, or have expired with nobody taking it since.
 const FENCED: &str = r"
 local current = redis.call('GET', KEYS[1])
@@ -46,6 +47,7 @@ elseif ARGV[3] == 'cursor' then
   redis.call('SET', KEYS[3], ARGV[4])
 elseif ARGV[3] == 'dead' then
   redis.call('RPUSH', KEYS[3], ARGV[4])
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[6]), -1)
   redis.call('SET', KEYS[4], '1', 'EX', ARGV[5])
 elseif ARGV[3] == 'release' then
   if ours then redis.call('DEL', KEYS[1]) end
@@ -59,6 +61,7 @@ pub struct RedisStore {
     prefix: String,
     acquire: Script,
     fenced: Script,
+    max_dead_letters: usize,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -69,21 +72,33 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-fn backend(err: &str) -> StoreError {
-    StoreError::Backend(format!("redis: {err}"))
+fn backend(err: impl Into<crate::BoxError>) -> StoreError {
+    StoreError::Backend {
+        backend: "redis",
+        source: err.into(),
+    }
 }
 
 impl RedisStore {
     /// A store at `url` (`redis://[:password@]host[:port][/db]`), keys under `prefix`.
     pub fn open(url: &str, prefix: impl Into<String>) -> Result<RedisStore, StoreError> {
-        let mut redis = Redis::open(url).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut redis = Redis::open(url).map_err(backend)?;
         redis.fail_open = false;
         Ok(RedisStore {
             redis,
             prefix: prefix.into(),
             acquire: Script::new(ACQUIRE),
             fenced: Script::new(FENCED),
+            max_dead_letters: super::MAX_DEAD_LETTERS,
         })
+    }
+
+    /// Keep at most `max` dead letters (default [`MAX_DEAD_LETTERS`](super::MAX_DEAD_LETTERS));
+    /// past it the oldest go (`LTRIM`).
+    #[must_use]
+    pub fn max_dead_letters(mut self, max: usize) -> Self {
+        self.max_dead_letters = max.max(1);
+        self
     }
 
     fn key(&self, kind: &str, open_kfid: &str) -> String {
@@ -113,11 +128,12 @@ impl RedisStore {
                     .arg(lease.fence)
                     .arg(op)
                     .arg(value)
-                    .arg(HANDLED_TTL_SECS);
+                    .arg(HANDLED_TTL_SECS)
+                    .arg(self.max_dead_letters);
                 async move { call.invoke_async(&mut c).await }
             })
             .await
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         if done == 1 {
             Ok(())
         } else {
@@ -146,7 +162,7 @@ impl Store for RedisStore {
                 async move { call.invoke_async(&mut c).await }
             })
             .await
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         Ok(fence.map(|fence| Lease {
             open_kfid: open_kfid.to_owned(),
             holder: holder.to_owned(),
@@ -163,7 +179,7 @@ impl Store for RedisStore {
         self.redis
             .op(|mut c| async move { redis::cmd("GET").arg(&key).query_async(&mut c).await })
             .await
-            .map_err(|e| backend(&e))
+            .map_err(backend)
     }
 
     async fn is_handled(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
@@ -171,7 +187,7 @@ impl Store for RedisStore {
         self.redis
             .op(|mut c| async move { redis::cmd("EXISTS").arg(&key).query_async(&mut c).await })
             .await
-            .map_err(|e| backend(&e))
+            .map_err(backend)
     }
 
     async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
@@ -186,7 +202,7 @@ impl Store for RedisStore {
 
     async fn dead_letter(&self, lease: &Lease, letter: DeadLetter) -> Result<(), StoreError> {
         let handled = format!("{}:{}", self.key("handled", &lease.open_kfid), letter.msgid);
-        let json = serde_json::to_string(&letter).map_err(|e| backend(&e.to_string()))?;
+        let json = serde_json::to_string(&letter).map_err(backend)?;
         let list = format!("{}:dead", self.prefix);
         self.fenced(lease, "dead", &[list, handled], &json).await
     }
@@ -204,10 +220,55 @@ impl Store for RedisStore {
                     .await
             })
             .await
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         Ok(raw
             .iter()
             .filter_map(|r| serde_json::from_str(r).ok())
             .collect())
+    }
+
+    async fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        let list = format!("{}:dead", self.prefix);
+        self.redis
+            .op(|mut c| async move { redis::cmd("LLEN").arg(&list).query_async(&mut c).await })
+            .await
+            .map_err(backend)
+    }
+
+    async fn drop_dead_letter(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
+        let list = format!("{}:dead", self.prefix);
+        let raw: Vec<String> = {
+            let list = list.clone();
+            self.redis
+                .op(|mut c| async move {
+                    redis::cmd("LRANGE")
+                        .arg(&list)
+                        .arg(0)
+                        .arg(-1)
+                        .query_async(&mut c)
+                        .await
+                })
+                .await
+                .map_err(backend)?
+        };
+        let Some(entry) = raw.into_iter().find(|r| {
+            serde_json::from_str::<DeadLetter>(r)
+                .is_ok_and(|l| l.open_kfid == open_kfid && l.msgid == msgid)
+        }) else {
+            return Ok(false);
+        };
+        let removed: i64 = self
+            .redis
+            .op(|mut c| async move {
+                redis::cmd("LREM")
+                    .arg(&list)
+                    .arg(1)
+                    .arg(&entry)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await
+            .map_err(backend)?;
+        Ok(removed > 0)
     }
 }

@@ -44,6 +44,7 @@ const HANDLED_KEPT_SECS: i64 = 3 * 24 * 3600;
 /// The SQLite store. Each operation is one short transaction on the file.
 pub struct SqliteStore {
     db: Mutex<Connection>,
+    max_dead_letters: usize,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -52,8 +53,11 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn backend(err: &rusqlite::Error) -> StoreError {
-    StoreError::Backend(err.to_string())
+fn backend(err: rusqlite::Error) -> StoreError {
+    StoreError::Backend {
+        backend: "sqlite",
+        source: Box::new(err),
+    }
 }
 
 fn now_ms() -> i64 {
@@ -72,7 +76,7 @@ fn check_fence(tx: &rusqlite::Transaction<'_>, lease: &Lease) -> Result<(), Stor
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
-        .map_err(|e| backend(&e))?;
+        .map_err(backend)?;
     match current {
         Some((holder, fence))
             if holder == lease.holder && u64::try_from(fence) == Ok(lease.fence) =>
@@ -87,15 +91,38 @@ fn check_fence(tx: &rusqlite::Transaction<'_>, lease: &Lease) -> Result<(), Stor
 }
 
 impl SqliteStore {
-    /// Open (or create) the store at `path`.
+    /// Open (or create) the store at `path`. A new file is created `0600`: its dead
+    /// letters are whole customer messages.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
-        let db = Connection::open(path).map_err(|e| backend(&e))?;
+        let path = path.as_ref();
+        let in_memory = path.as_os_str().is_empty() || path.as_os_str() == ":memory:";
+        (if in_memory {
+            Ok(())
+        } else {
+            crate::private_file::create(path)
+        })
+        .map_err(|e| StoreError::Backend {
+            backend: "sqlite",
+            source: Box::new(e),
+        })?;
+        let db = Connection::open(path).map_err(backend)?;
         db.pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| db.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| db.busy_timeout(Duration::from_secs(5)))
             .and_then(|()| db.execute_batch(SCHEMA))
-            .map_err(|e| backend(&e))?;
-        Ok(SqliteStore { db: Mutex::new(db) })
+            .map_err(backend)?;
+        Ok(SqliteStore {
+            db: Mutex::new(db),
+            max_dead_letters: super::MAX_DEAD_LETTERS,
+        })
+    }
+
+    /// Keep at most `max` dead letters (default [`MAX_DEAD_LETTERS`](super::MAX_DEAD_LETTERS));
+    /// past it the oldest go.
+    #[must_use]
+    pub fn max_dead_letters(mut self, max: usize) -> Self {
+        self.max_dead_letters = max.max(1);
+        self
     }
 
     /// Run `f` in one immediate transaction.
@@ -109,9 +136,9 @@ impl SqliteStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let tx = db
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         let value = f(&tx)?;
-        tx.commit().map_err(|e| backend(&e))?;
+        tx.commit().map_err(backend)?;
         Ok(value)
     }
 
@@ -122,7 +149,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             check_fence(tx, lease)?;
-            f(tx).map(drop).map_err(|e| backend(&e))
+            f(tx).map(drop).map_err(backend)
         })
     }
 }
@@ -144,7 +171,7 @@ impl Store for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()
-                .map_err(|e| backend(&e))?;
+                .map_err(backend)?;
             let fence = match current {
                 Some((h, fence, _)) if h == holder => fence,
                 Some((_, _, until)) if until > now => return Ok(None),
@@ -156,7 +183,7 @@ impl Store for SqliteStore {
                  ON CONFLICT (open_kfid) DO UPDATE SET holder = ?2, fence = ?3, expires_ms = ?4",
                 params![open_kfid, holder, fence, expires],
             )
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
             Ok(Some(Lease {
                 open_kfid: open_kfid.to_owned(),
                 holder: holder.to_owned(),
@@ -185,7 +212,7 @@ impl Store for SqliteStore {
             |r| r.get(0),
         )
         .optional()
-        .map_err(|e| backend(&e))
+        .map_err(backend)
     }
 
     async fn is_handled(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
@@ -200,7 +227,7 @@ impl Store for SqliteStore {
         )
         .optional()
         .map(|found| found.is_some())
-        .map_err(|e| backend(&e))
+        .map_err(backend)
     }
 
     async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
@@ -239,10 +266,45 @@ impl Store for SqliteStore {
                     letter.at
                 ],
             )?;
+            let dropped = tx.execute(
+                "DELETE FROM dead_letters WHERE id NOT IN
+                   (SELECT id FROM dead_letters ORDER BY id DESC LIMIT ?1)",
+                params![i64::try_from(self.max_dead_letters).unwrap_or(i64::MAX)],
+            )?;
+            if dropped > 0 {
+                tracing::warn!(
+                    dropped,
+                    max = self.max_dead_letters,
+                    "dead letters over their cap: the oldest were dropped"
+                );
+            }
             tx.execute(
                 "INSERT OR IGNORE INTO handled (open_kfid, msgid, at) VALUES (?1, ?2, ?3)",
                 params![letter.open_kfid, letter.msgid, letter.at],
             )
+        })
+    }
+
+    async fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        let db = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        db.query_row("SELECT count(*) FROM dead_letters", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
+        .map_err(backend)
+    }
+
+    async fn drop_dead_letter(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM dead_letters WHERE open_kfid = ?1 AND msgid = ?2",
+                params![open_kfid, msgid],
+            )
+            .map(|n| n > 0)
+            .map_err(backend)
         })
     }
 
@@ -255,7 +317,7 @@ impl Store for SqliteStore {
             .prepare(
                 "SELECT open_kfid, msgid, message, error, attempts, at FROM dead_letters ORDER BY id",
             )
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(DeadLetter {
@@ -267,8 +329,7 @@ impl Store for SqliteStore {
                     at: r.get(5)?,
                 })
             })
-            .map_err(|e| backend(&e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| backend(&e))
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend)
     }
 }

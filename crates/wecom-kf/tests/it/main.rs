@@ -8,11 +8,18 @@ mod accounts;
 mod callback;
 #[cfg(feature = "consumer")]
 mod consumer;
+#[cfg(feature = "consumer")]
+mod dead_letters;
 mod errors;
 mod fault_matrix;
 mod faults;
+mod knowledge;
+#[cfg(feature = "consumer")]
+mod lanes;
 mod media;
 mod messages;
+#[cfg(all(unix, feature = "consumer"))]
+mod private_files;
 #[cfg(feature = "redis")]
 mod redis;
 mod secrets;
