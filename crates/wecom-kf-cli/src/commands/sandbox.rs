@@ -454,6 +454,7 @@ async fn sandbox_bot(
         config,
         batch: 1,
         announce: false,
+        media_dir: None,
     };
     super::bot::start(parts, super::bot::open_store(&store_path)?).await
 }

@@ -95,6 +95,11 @@ pub struct Serve {
         default_missing_value = "10"
     )]
     batch: Option<u64>,
+    /// Download each message's image, voice, video or file into DIR/MSGID/ before the
+    /// handler runs, and add its local path as "path" to the JSON the handler gets.
+    /// A download that fails is retried like a failed handler run.
+    #[arg(long, env = "WECOM_KF_SERVE_MEDIA_DIR", value_name = "DIR")]
+    media_dir: Option<PathBuf>,
     /// Check the configuration, the callback Token and EncodingAESKey, the credentials
     /// (one gettoken) and the store, say what is wrong, and exit without serving.
     #[arg(long)]
@@ -115,6 +120,8 @@ struct Settings {
     concurrency: usize,
     /// 1: one message at a time.
     batch: usize,
+    /// Where messages' media are saved before the handler runs.
+    media_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -205,6 +212,7 @@ impl Serve {
             handler_timeout,
             concurrency,
             batch,
+            media_dir: self.media_dir,
         })
     }
 }
@@ -269,6 +277,7 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
         config,
         batch: settings.batch,
         announce: true,
+        media_dir: settings.media_dir.clone(),
     };
     let pipeline = match settings.store.as_deref() {
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {

@@ -450,3 +450,68 @@ fn batch_mode_gives_exec_a_burst_as_a_json_array_and_answers_it_once() {
         "{metrics}"
     );
 }
+
+/// `serve --media-dir`: the handler gets a path whose bytes are what the customer sent,
+/// and a picture it answers with (`{"messages":[{"msgtype":"image","path":…}]}` on
+/// stdout) is uploaded and reaches the customer.
+#[test]
+fn serve_media_dir_hands_the_handler_the_file_and_sends_its_picture() {
+    let sb = Sandbox::new();
+    let kfid = sb.account("售后");
+    let who = sb.line(&["sandbox", "customer", "--nickname", "小明"]);
+    let dir = sb.0.path();
+    let sent = dir.join("截图.png");
+    std::fs::write(&sent, crate::PNG).unwrap();
+    let media_dir = dir.join("media");
+    let copy = dir.join("handler-saw.png");
+    let answer = dir.join("answer.png");
+    std::fs::write(&answer, crate::PNG).unwrap();
+    // The handler copies the file it was given and answers with a picture.
+    let handler = format!(
+        "p=$(sed -n 's/.*\"path\":\"\\([^\"]*\\)\".*/\\1/p'); cp \"$p\" {copy}; echo '{{\"messages\":[{{\"msgtype\":\"image\",\"path\":\"{answer}\"}}]}}'",
+        copy = copy.display(),
+        answer = answer.display()
+    );
+    let store = format!("sqlite:{}", dir.join("consumer.db").display());
+    let mut serve = bare(dir)
+        .args([
+            "--sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1",
+            "--store",
+            &store,
+        ])
+        .args([
+            "--media-dir",
+            media_dir.to_str().unwrap(),
+            "--exec",
+            &handler,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    sb.line(&[
+        "sandbox",
+        "say",
+        &who,
+        &kfid,
+        "--image",
+        sent.to_str().unwrap(),
+    ]);
+    let replies = replies(&sb, &who, &kfid, 1);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status();
+    let _ = serve.wait();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0]["msgtype"], "image", "{replies:?}");
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        crate::PNG,
+        "the handler's path has the customer's bytes"
+    );
+}

@@ -25,6 +25,7 @@ pub(crate) async fn handle_once(
         sink,
         metrics: std::sync::Arc::default(),
         batch: 1,
+        media_dir: None,
     };
     bot.handle_batch(vec![message]).await
 }

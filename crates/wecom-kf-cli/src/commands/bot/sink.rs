@@ -1,10 +1,12 @@
 //! Where messages go: a command, a webhook, stdout, or the sandbox's echo.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use wecom_kf::consumer::HandlerError;
 use wecom_kf::types::kf::message::{Content, Message};
+use wecom_kf::types::media::MediaType;
 
 /// The most a handler's answer may be (stdout of `--exec`, the body of a webhook's
 /// answer): five texts of 2048 bytes fit many times over.
@@ -41,16 +43,15 @@ pub(crate) fn webhook_client(timeout: Duration) -> Result<reqwest::Client, Strin
 impl Sink {
     /// Hand `messages` over (one, or in batch mode a customer's burst as a JSON
     /// array); what comes back is the answer to send.
+    /// `paths[i]`, when given, is where `messages[i]`'s media was saved: added to its
+    /// JSON as `"path"`.
     pub(super) async fn answer(
         &self,
         messages: &[Message],
         batch: bool,
+        paths: &[Option<PathBuf>],
     ) -> Result<Vec<Content>, HandlerError> {
-        let json = match (batch, messages) {
-            (false, [one]) => serde_json::to_string(one),
-            _ => serde_json::to_string(messages),
-        }
-        .map_err(|e| HandlerError::new(e.to_string()))?;
+        let json = to_json(messages, batch, paths).map_err(|e| HandlerError::new(e.to_string()))?;
         match self {
             Sink::Stdout => {
                 let mut out = tokio::io::stdout();
@@ -74,6 +75,63 @@ impl Sink {
             Sink::Webhook(url, http) => webhook(http, url, &json).await,
         }
     }
+}
+
+/// The JSON a handler gets: one message, or an array in batch mode; a saved media's
+/// path as `"path"`.
+fn to_json(
+    messages: &[Message],
+    batch: bool,
+    paths: &[Option<PathBuf>],
+) -> serde_json::Result<String> {
+    if paths.iter().all(Option::is_none) {
+        return match (batch, messages) {
+            (false, [one]) => serde_json::to_string(one),
+            _ => serde_json::to_string(messages),
+        };
+    }
+    let mut values = Vec::with_capacity(messages.len());
+    for (i, message) in messages.iter().enumerate() {
+        let mut value = serde_json::to_value(message)?;
+        if let Some(Some(path)) = paths.get(i) {
+            value["path"] = serde_json::json!(path);
+        }
+        values.push(value);
+    }
+    match (batch, values.as_slice()) {
+        (false, [one]) => serde_json::to_string(one),
+        _ => serde_json::to_string(&values),
+    }
+}
+
+/// A handler's answer as JSON: `"reply"` (a text) and `"messages"`, each in
+/// `kf/send_msg`'s shape, or `{"msgtype":"image","path":"…"}` for a file to upload
+/// and send (kept as [`Content::Other`] with the path until the bot uploads it).
+fn parse_answer(body: &serde_json::Value) -> Vec<Content> {
+    let mut replies = Vec::new();
+    if let Some(text) = body["reply"].as_str().filter(|t| !t.is_empty()) {
+        replies.push(Content::text(text));
+    }
+    for m in body["messages"].as_array().into_iter().flatten() {
+        let msgtype = m["msgtype"].as_str().unwrap_or_default();
+        match m["path"].as_str() {
+            Some(path) if m.get(msgtype).is_none() => replies.push(Content::Other {
+                msgtype: msgtype.to_owned(),
+                raw: serde_json::json!({ "path": path }),
+            }),
+            _ => replies.push(Content::from_wire(msgtype, m[msgtype].clone())),
+        }
+    }
+    replies
+}
+
+/// A file an answer asks to send: its type and path.
+pub(super) fn file_to_send(content: &Content) -> Option<(MediaType, PathBuf)> {
+    let Content::Other { msgtype, raw } = content else {
+        return None;
+    };
+    let kind = msgtype.parse::<MediaType>().ok()?;
+    raw["path"].as_str().map(|p| (kind, PathBuf::from(p)))
 }
 
 /// Run `cmd` in a process group of its own; on timeout the whole group is killed
@@ -136,6 +194,14 @@ async fn exec(cmd: &str, json: &str, timeout: Duration) -> Result<Vec<Content>, 
         return Err(HandlerError::new(format!("{cmd:?} exited with {status}")));
     }
     let text = String::from_utf8_lossy(&out).trim_end().to_owned();
+    // A JSON object with "reply" or "messages" is an answer like a webhook's (files
+    // included); anything else is the text to send.
+    if text.starts_with('{')
+        && let Ok(body) = serde_json::from_str::<serde_json::Value>(&text)
+        && (body.get("reply").is_some() || body.get("messages").is_some())
+    {
+        return Ok(parse_answer(&body));
+    }
     Ok(if text.is_empty() {
         Vec::new()
     } else {
@@ -194,13 +260,5 @@ async fn webhook(
     }
     let body: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| HandlerError::new(format!("webhook: the answer is not JSON: {e}")))?;
-    let mut replies = Vec::new();
-    if let Some(text) = body["reply"].as_str().filter(|t| !t.is_empty()) {
-        replies.push(Content::text(text));
-    }
-    for m in body["messages"].as_array().into_iter().flatten() {
-        let msgtype = m["msgtype"].as_str().unwrap_or_default();
-        replies.push(Content::from_wire(msgtype, m[msgtype].clone()));
-    }
-    Ok(replies)
+    Ok(parse_answer(&body))
 }
