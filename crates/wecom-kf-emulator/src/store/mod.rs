@@ -27,6 +27,7 @@ pub use media::NewMedia;
 pub use messages::{MessageRow, Origin};
 pub use servicers::ServingStatus;
 pub use sessions::{MoveRow, MsgCodeRow, SessionRow};
+pub use settings::CallbackRow;
 pub use tokens::TokenRow;
 
 /// An app of the corp: one secret, one agent id.

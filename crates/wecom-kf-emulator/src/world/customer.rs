@@ -12,11 +12,11 @@ use wecom_kf_types::kf::service_state::ServiceState;
 use wecom_kf_types::limits::SESSION_WINDOW_SECS;
 use wecom_kf_types::limits::TEXT_MAX_BYTES;
 
+use super::Caller;
 use super::World;
 use super::message::Content;
 use crate::ids;
 use crate::reply::Rejection;
-use crate::state::Caller;
 use crate::store::{CustomerRow, EnterRow, Origin, UpgradeRow};
 
 /// The message types a customer can send (docs/kf-api.md §4.5).

@@ -3,7 +3,8 @@
 //! servicers' acts on messages. Every rule that makes something visible appends it to
 //! the log in the same lock as its state change.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::message::{self, Content as Wire, Message};
 use wecom_kf_types::kf::send_msg::{DUPLICATE_MSGID, SendMsg, validate_outbound};
@@ -17,10 +18,10 @@ use wecom_kf_types::limits::{
 };
 use wecom_kf_types::media::MediaType;
 
+use super::Caller;
 use super::World;
 use crate::ids;
 use crate::reply::Rejection;
-use crate::state::Caller;
 use crate::store::{MessageRow, Origin};
 
 /// What a message says: its `msgtype` and the object under that key.
@@ -28,6 +29,27 @@ use crate::store::{MessageRow, Origin};
 pub(crate) struct Content {
     pub msgtype: String,
     pub body: Value,
+}
+
+/// One message the customer saw, as `GET /__emulator/customers/{id}/inbox` lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct InboxItem {
+    /// Its msgid.
+    pub msgid: String,
+    /// `app` or `servicer`.
+    pub from: &'static str,
+    /// The servicer who wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub servicer_userid: Option<String>,
+    /// e.g. `text`.
+    pub msgtype: String,
+    /// When it was sent.
+    pub send_time: i64,
+    /// Whether it was recalled.
+    pub recalled: bool,
+    /// The payload, under the msgtype's key.
+    #[serde(flatten)]
+    pub payload: Map<String, Value>,
 }
 
 /// `fail_type` of `msg_send_fail` when the customer refuses the account's messages.
@@ -158,12 +180,9 @@ impl World<'_> {
             recalled: false,
             delivered,
         })?;
-        // Committed: now the callback, if one is set, with a fresh sync Token.
-        if visible && let Some(setting) = self.callbacks.current() {
-            let token = self.issue_sync_token(open_kfid)?;
-            let corp_id = self.config.corp_id.clone();
-            self.callbacks
-                .push(setting, &corp_id, self.now, open_kfid, token);
+        // Committed: now its callback, pushed once the lock is released.
+        if visible {
+            self.became_visible(open_kfid)?;
         }
         Ok(())
     }
@@ -601,13 +620,22 @@ impl World<'_> {
     }
 
     /// What the customer saw from the account, oldest first: the app's delivered sends
-    /// and the servicers' messages, each marked if recalled.
+    /// and the servicers' messages, each marked if recalled. The chat stays in the
+    /// customer's WeChat, so it stays readable after the account is deleted.
     pub(crate) fn inbox(
         &self,
         open_kfid: &str,
         external_userid: &str,
-    ) -> Result<Vec<Value>, Rejection> {
-        self.account(open_kfid)?;
+    ) -> Result<Vec<InboxItem>, Rejection> {
+        if self.store.account(open_kfid).is_none()
+            && self
+                .store
+                .account_messages_after(open_kfid, 0)
+                .next()
+                .is_none()
+        {
+            self.account(open_kfid)?;
+        }
         Ok(self
             .store
             .account_messages_after(open_kfid, 0)
@@ -617,18 +645,17 @@ impl World<'_> {
                     && matches!(m.origin, Origin::App | Origin::Servicer)
             })
             .map(|m| {
-                let mut item = json!({
-                    "msgid": m.msgid,
-                    "from": m.origin.name(),
-                    "msgtype": m.msgtype,
-                    "send_time": m.send_time,
-                    "recalled": m.recalled,
-                });
-                item[m.msgtype.as_str()] = m.content.clone();
-                if let Some(servicer) = &m.servicer_userid {
-                    item["servicer_userid"] = json!(servicer);
+                let mut payload = Map::new();
+                payload.insert(m.msgtype.clone(), m.content.clone());
+                InboxItem {
+                    msgid: m.msgid.clone(),
+                    from: m.origin.name(),
+                    servicer_userid: m.servicer_userid.clone(),
+                    msgtype: m.msgtype.clone(),
+                    send_time: m.send_time,
+                    recalled: m.recalled,
+                    payload,
                 }
-                item
             })
             .collect())
     }

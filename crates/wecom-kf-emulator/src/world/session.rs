@@ -13,14 +13,14 @@ use wecom_kf_types::kf::send_msg_on_event::EventScenario;
 use wecom_kf_types::kf::service_state::{ServiceState, ServiceStateInfo};
 use wecom_kf_types::limits::SESSION_WINDOW_SECS;
 
+use super::Caller;
 use super::World;
 use super::message::Content;
 use crate::ids;
 use crate::reply::Rejection;
-use crate::state::Caller;
 use crate::store::{MoveRow, MsgCodeRow, Origin, SessionRow};
 
-/// How new sessions of an account are routed (emulator-control.md, "Servicers").
+/// How new sessions of an account are routed (docs/emulator-control.md, "Servicers").
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Routing {
     /// `"api"`: new sessions wait for the app (state 0). `"servicers"`: to a serving
@@ -32,12 +32,14 @@ pub(crate) struct Routing {
     pub next: usize,
 }
 
-/// See [`Routing`].
+/// How an account's new sessions are routed (`POST /__emulator/accounts/{open_kfid}/routing`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum RoutingMode {
+pub enum RoutingMode {
+    /// `"api"`: new sessions wait for the app (state 0).
     #[default]
     Api,
+    /// `"servicers"`: to a serving servicer (3), round robin, or to the queue (2).
     Servicers,
 }
 
