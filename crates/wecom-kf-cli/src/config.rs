@@ -48,6 +48,8 @@ pub struct ServeSettings {
     pub poll: Option<u64>,
     pub max_attempts: Option<u32>,
     pub lease: Option<u64>,
+    pub concurrency: Option<u64>,
+    pub batch: Option<u64>,
 }
 
 /// The callback settings, environment first, then the profile: Token, EncodingAESKey

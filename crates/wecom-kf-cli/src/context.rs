@@ -56,6 +56,18 @@ pub async fn start_sandbox_on(addr: std::net::SocketAddr) -> Result<Running, Cli
         })
 }
 
+/// The client of the sandbox's emulator: the one place it is built.
+pub fn sandbox_client(
+    sandbox: &Running,
+    builder: wecom_kf::ClientBuilder,
+) -> Result<Client, CliError> {
+    Ok(builder
+        .base_url(sandbox.base_url())
+        .corp_id(DEMO_CORP_ID)
+        .secret(DEMO_SECRET)
+        .build()?)
+}
+
 impl Context {
     /// The embedded emulator, when running in the sandbox.
     pub fn sandbox(&self) -> Option<&Running> {
@@ -68,11 +80,7 @@ impl Context {
         let builder = Client::builder().request_timeout(Duration::from_secs(global.timeout.max(1)));
         if global.sandbox {
             let sandbox = start_sandbox().await?;
-            let client = builder
-                .base_url(sandbox.base_url())
-                .corp_id(DEMO_CORP_ID)
-                .secret(DEMO_SECRET)
-                .build()?;
+            let client = sandbox_client(&sandbox, builder)?;
             return Ok(Context {
                 client,
                 out,

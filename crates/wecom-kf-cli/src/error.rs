@@ -23,6 +23,9 @@ pub mod exit {
     pub const CONFIG: u8 = 6;
     /// A write may or may not have happened: check before sending it again.
     pub const OUTCOME_UNKNOWN: u8 = 7;
+    /// A long-running command (`serve`) started and then failed: its store was lost,
+    /// its consumer stopped.
+    pub const RUNTIME: u8 = 8;
     /// stdout was closed by its reader (128 + SIGPIPE, as other tools report it).
     pub const BROKEN_PIPE: u8 = 141;
 
@@ -41,6 +44,10 @@ pub mod exit {
         (
             OUTCOME_UNKNOWN,
             "an add may or may not have happened: check with `account list`",
+        ),
+        (
+            RUNTIME,
+            "serve started, then failed while running (its store, its consumer)",
         ),
         (
             BROKEN_PIPE,
@@ -74,6 +81,8 @@ pub enum CliError {
     Input(String),
     /// Configuration or credentials.
     Config(String),
+    /// A long-running command failed after it started (not its configuration).
+    Runtime(String),
     /// A library call failed.
     Client(Error),
     /// A library call failed and was already reported on stderr (with a diagnosis):
@@ -101,6 +110,7 @@ impl CliError {
             CliError::Usage(_) => exit::USAGE,
             CliError::Input(_) => exit::VALIDATION,
             CliError::Config(_) => exit::CONFIG,
+            CliError::Runtime(_) => exit::RUNTIME,
             CliError::Partial { .. } => exit::PARTIAL,
             CliError::BrokenPipe => exit::BROKEN_PIPE,
             CliError::Client(err) => client_exit_code(err),
@@ -111,7 +121,10 @@ impl CliError {
     /// What to print on stderr.
     pub fn render(&self) -> String {
         match self {
-            CliError::Usage(msg) | CliError::Input(msg) | CliError::Config(msg) => {
+            CliError::Usage(msg)
+            | CliError::Input(msg)
+            | CliError::Config(msg)
+            | CliError::Runtime(msg) => {
                 format!("error: {msg}")
             }
             CliError::Partial { failed } => format!("error: {failed} item(s) failed; see above"),

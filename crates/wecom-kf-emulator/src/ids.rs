@@ -48,3 +48,9 @@ pub fn msgid() -> String {
 pub fn msg_code() -> String {
     random_id_chars(43)
 }
+
+/// A knowledge `group_id` or `intent_id`: 24 characters of `[0-9A-Za-z]` (the real shape
+/// is not documented).
+pub fn knowledge_id() -> String {
+    random(24)
+}

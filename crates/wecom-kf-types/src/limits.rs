@@ -99,3 +99,26 @@ pub const LINK_TITLE_MAX_BYTES: usize = 128;
 pub const LINK_DESC_MAX_BYTES: usize = 512;
 /// `title` of a miniprogram card: longer is cut by the service.
 pub const MINIPROGRAM_TITLE_MAX_BYTES: usize = 64;
+/// Knowledge groups a corp may hold, the default group included (docs/kf-api.md §4.14).
+pub const KNOWLEDGE_GROUPS_MAX: usize = 100;
+/// `name` of a knowledge group: 1 to 12 *characters*, unique in the corp.
+pub const KNOWLEDGE_GROUP_NAME_MAX_CHARS: usize = 12;
+/// Intents (questions with their answer) one knowledge group may hold.
+pub const KNOWLEDGE_INTENTS_PER_GROUP_MAX: usize = 200;
+/// A main question, or a similar question: 1 to 200 characters. A main question is
+/// unique across every group.
+pub const KNOWLEDGE_QUESTION_MAX_CHARS: usize = 200;
+/// Similar questions of one intent.
+pub const KNOWLEDGE_SIMILAR_QUESTIONS_MAX: usize = 100;
+/// Answers of one intent: exactly this many.
+pub const KNOWLEDGE_ANSWERS: usize = 1;
+/// The answer's text: 1 to 500 characters.
+pub const KNOWLEDGE_ANSWER_MAX_CHARS: usize = 500;
+/// Attachments of one answer.
+pub const KNOWLEDGE_ATTACHMENTS_MAX: usize = 4;
+/// Default `limit` of `kf/knowledge/list_group` and `list_intent`.
+pub const KNOWLEDGE_LIST_LIMIT_DEFAULT: u32 = 500;
+/// Largest `limit` of `kf/knowledge/list_group` and `list_intent`.
+pub const KNOWLEDGE_LIST_LIMIT_MAX: u32 = 1000;
+/// `group_id` and `intent_id`: not documented; 64 bytes is the service's usual id limit.
+pub const KNOWLEDGE_ID_MAX_BYTES: usize = 64;

@@ -218,26 +218,13 @@ impl Receiver {
             Ok(query) => query,
             Err(err) => return self.refuse(400, &err),
         };
-        if method.eq_ignore_ascii_case("GET") {
-            return match self.inner.crypto.verify_url(&query) {
-                Ok(plain) => {
-                    self.inner.url_checks.fetch_add(1, Ordering::Relaxed);
-                    Answer::new(200, plain)
-                }
-                Err(err) => self.refuse(403, &err),
-            };
-        }
-        if !method.eq_ignore_ascii_case("POST") {
+        let get = method.eq_ignore_ascii_case("GET");
+        if !get && !method.eq_ignore_ascii_case("POST") {
             return Answer::new(405, "GET (URL check) or POST (callback) only");
         }
-        if body.len() > self.inner.config.max_body {
-            let err = CryptoError::ParseXml(format!(
-                "the body is {} bytes, over the {} accepted",
-                body.len(),
-                self.inner.config.max_body
-            ));
-            return self.refuse(413, &err);
-        }
+        // The window holds for the URL check too: its echostr is signed like a POST's
+        // Encrypt, so without it a captured callback replayed as a GET years later would
+        // come back decrypted.
         let window = i64::try_from(self.inner.config.max_skew.as_secs()).unwrap_or(i64::MAX);
         let stale = query.unix_time().and_then(|timestamp| {
             let off = (now_unix() - timestamp).abs();
@@ -253,6 +240,23 @@ impl Receiver {
         });
         if let Err(err) = stale {
             return self.refuse(403, &err);
+        }
+        if get {
+            return match self.inner.crypto.verify_url(&query) {
+                Ok(plain) => {
+                    self.inner.url_checks.fetch_add(1, Ordering::Relaxed);
+                    Answer::new(200, plain)
+                }
+                Err(err) => self.refuse(403, &err),
+            };
+        }
+        if body.len() > self.inner.config.max_body {
+            let err = CryptoError::ParseXml(format!(
+                "the body is {} bytes, over the {} accepted",
+                body.len(),
+                self.inner.config.max_body
+            ));
+            return self.refuse(413, &err);
         }
         let parsed = self
             .inner

@@ -336,10 +336,12 @@ impl Client {
         // A POST's body is serialized once and shared by every attempt; a GET carries
         // the request as query parameters.
         let body = match E::METHOD {
-            Method::Post => Some(bytes::Bytes::from(
-                serde_json::to_vec(request)
-                    .map_err(|e| Error::Config(format!("cannot serialize the request: {e}")))?,
-            )),
+            Method::Post => Some(bytes::Bytes::from(serde_json::to_vec(request).map_err(
+                |e| Error::Request {
+                    endpoint: E::PATH,
+                    source: Box::new(e),
+                },
+            )?)),
             Method::Get => None,
         };
         let transport = self.transport();
@@ -349,7 +351,7 @@ impl Client {
             request.outcome_unknown_hint(),
             |code| request.already_done(code),
             |token| {
-                let url = transport.token_url(E::PATH, token);
+                let url = transport.token_url(E::PATH, token.secret());
                 let body = body.clone();
                 async move {
                     let request = match body {
@@ -442,19 +444,10 @@ impl Client {
                     return Err(Error::OutcomeUnknown { endpoint, hint: outcome_unknown_hint, source: Box::new(err) });
                 }
                 maybe_applied |= applied;
-                let retryable = match (&err, code.map(wecom_kf_types::ErrCode::retry_class)) {
-                    (_, Some(RetryClass::Transient)) => idempotent,
-                    (_, Some(RetryClass::Throttled)) => idempotent && retry.retry_throttled,
-                    (_, Some(_)) => false,
-                    // Never connected: nothing reached the server, any call may retry.
-                    (Error::Transport { maybe_sent: false, .. }, None) => true,
-                    (e, None) => idempotent && e.is_transient(),
-                };
-                if !retryable || attempt >= retry.max_attempts {
+                let Some(wait) = retry.next_attempt(&err, idempotent, attempt) else {
                     tracing::debug!(error = %err, attempt, "giving up");
                     return Err(err.after_attempts(attempt));
-                }
-                let wait = retry.backoff(attempt);
+                };
                 // A retry is the library working as designed: `info`, so that a CLI at
                 // its default verbosity shows one error at the end, not every attempt.
                 tracing::info!(error = %err, attempt, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying");

@@ -163,9 +163,32 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The client is misconfigured (e.g. no corp id).
+    /// The client is misconfigured (e.g. no corp id): found while building it.
     #[error("invalid client configuration: {0}")]
     Config(String),
+
+    /// A request could not be prepared on this side (its body would not serialize, a
+    /// content type would not parse, a one-shot reader was already used); nothing was
+    /// sent.
+    #[error("{endpoint}: could not prepare the request: {source}")]
+    Request {
+        /// The path that was to be called.
+        endpoint: &'static str,
+        /// What went wrong.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A shared store the client relies on (the Redis token cache) could not be
+    /// reached, and it is set to fail closed.
+    #[error("{what} unreachable (fail-closed): {source}")]
+    Unreachable {
+        /// Which store, e.g. `Redis token cache`.
+        what: &'static str,
+        /// Why (never the store's URL).
+        #[source]
+        source: BoxError,
+    },
 }
 
 fn states(states: &[ServiceState]) -> String {

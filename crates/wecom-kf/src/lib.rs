@@ -43,6 +43,7 @@ pub mod consumer;
 mod error;
 pub mod kf;
 pub mod media;
+pub mod private_file;
 #[cfg(feature = "redis")]
 mod redis;
 mod retry;

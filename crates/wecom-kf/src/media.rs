@@ -186,24 +186,24 @@ impl MediaApi {
                                     *len,
                                 )
                             })
-                            .ok_or_else(|| {
-                                Error::Config(
-                                    "the reader was consumed by a failed attempt; upload again"
-                                        .into(),
-                                )
+                            .ok_or_else(|| Error::Request {
+                                endpoint: UPLOAD_PATH,
+                                source: "the reader was consumed by a failed attempt; upload again"
+                                    .into(),
                             }),
                     };
                     let request = part.and_then(|part| {
                         let part = part
                             .file_name(filename.clone())
                             .mime_str(&content_type)
-                            .map_err(|e| {
-                                Error::Config(format!(
-                                    "bad content type {content_type:?}: {}",
-                                    e.without_url()
-                                ))
+                            .map_err(|e| Error::Request {
+                                endpoint: UPLOAD_PATH,
+                                source: Box::new(BadContentType {
+                                    given: content_type.clone(),
+                                    source: e.without_url(),
+                                }),
                             })?;
-                        let mut url = transport.token_url(UPLOAD_PATH, token)?;
+                        let mut url = transport.token_url(UPLOAD_PATH, token.secret())?;
                         url.query_pairs_mut()
                             .append_pair("type", media_type.as_str());
                         Ok(transport
@@ -221,4 +221,13 @@ impl MediaApi {
             )
             .await
     }
+}
+
+/// A content type that does not parse as a MIME type.
+#[derive(Debug, thiserror::Error)]
+#[error("bad content type {given:?}")]
+struct BadContentType {
+    given: String,
+    #[source]
+    source: reqwest::Error,
 }

@@ -10,8 +10,20 @@ use tokio::sync::OnceCell;
 
 use crate::Error;
 
-/// A Redis failure, as text that never holds the URL.
-pub(crate) type RedisError = String;
+/// A Redis failure. Never holds the URL: redis-rs errors name the failure, not the
+/// address or the password.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RedisError {
+    /// Connecting, or one command, took longer than the operation timeout.
+    #[error("{0} timed out")]
+    Timeout(&'static str),
+    /// A value could not be encoded for Redis.
+    #[error("cannot encode the value: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// Redis answered with an error, or the connection failed.
+    #[error(transparent)]
+    Redis(#[from] redis::RedisError),
+}
 
 /// A Redis server and how to talk to it.
 pub(crate) struct Redis {
@@ -57,7 +69,7 @@ impl Redis {
                 .set_number_of_retries(1);
             ConnectionManager::new_with_config(self.client.clone(), config)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(RedisError::from)
         };
         match tokio::time::timeout(
             self.operation_timeout,
@@ -66,7 +78,7 @@ impl Redis {
         .await
         {
             Ok(result) => result.cloned(),
-            Err(_) => Err("connecting timed out".to_owned()),
+            Err(_) => Err(RedisError::Timeout("connecting")),
         }
     }
 
@@ -78,8 +90,8 @@ impl Redis {
     {
         let connection = self.connection().await?;
         match tokio::time::timeout(self.operation_timeout, f(connection)).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err("timed out".to_owned()),
+            Ok(result) => result.map_err(RedisError::from),
+            Err(_) => Err(RedisError::Timeout("the command")),
         }
     }
 
@@ -88,8 +100,8 @@ impl Redis {
     /// (fail-closed).
     pub async fn unreachable<T>(
         &self,
-        error: &str,
-        user: &str,
+        error: RedisError,
+        user: &'static str,
         fallback: &str,
         without_redis: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
@@ -97,9 +109,10 @@ impl Redis {
             tracing::warn!(%error, "{user} unreachable; {fallback} (fail-open)");
             without_redis.await
         } else {
-            Err(Error::Config(format!(
-                "{user} unreachable (fail-closed): {error}"
-            )))
+            Err(Error::Unreachable {
+                what: user,
+                source: Box::new(error),
+            })
         }
     }
 }

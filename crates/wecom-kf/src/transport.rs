@@ -9,7 +9,6 @@ use serde::de::DeserializeOwned;
 use wecom_kf_types::{Reply, Secret, Status};
 
 use crate::Error;
-use crate::token::AccessToken;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Transport {
@@ -33,24 +32,22 @@ impl std::fmt::Debug for UrlCache {
 
 impl Transport {
     /// `base/path?access_token=TOKEN`, parsed once per token and path.
-    pub fn token_url(
-        &self,
-        path: &'static str,
-        token: &AccessToken,
-    ) -> Result<reqwest::Url, Error> {
+    pub fn token_url(&self, path: &'static str, token: &Secret) -> Result<reqwest::Url, Error> {
         let mut cache = self
             .urls
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.0.as_ref() != Some(token.secret()) {
-            *cache = (Some(token.secret().clone()), HashMap::new());
+        if cache.0.as_ref() != Some(token) {
+            *cache = (Some(token.clone()), HashMap::new());
         }
         if let Some(url) = cache.1.get(path) {
             return Ok(url.clone());
         }
-        let mut url = reqwest::Url::parse(&self.url(path))
-            .map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
+        let mut url = reqwest::Url::parse(&self.url(path)).map_err(|e| Error::Request {
+            endpoint: path,
+            source: Box::new(e),
+        })?;
         url.query_pairs_mut()
             .append_pair("access_token", token.expose());
         cache.1.insert(path, url.clone());

@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod account;
+pub(crate) mod bot;
 pub mod callback;
 pub mod customer;
 pub mod media;

@@ -5,7 +5,7 @@ use futures_util::TryStreamExt;
 use wecom_kf::Client;
 use wecom_kf::types::kf::account::UpdateAccount;
 
-use crate::context::{sandbox_db, start_sandbox};
+use crate::context::{sandbox_client, sandbox_db, start_sandbox};
 use crate::error::CliError;
 use crate::options::Global;
 use crate::output::{Format, Output};
@@ -234,11 +234,7 @@ pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliErro
 
 async fn demo(global: &Global) -> Result<(), CliError> {
     let sandbox = start_sandbox().await?;
-    let client = Client::builder()
-        .base_url(sandbox.base_url())
-        .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
-        .secret(wecom_kf_emulator::DEMO_SECRET)
-        .build()?;
+    let client = sandbox_client(&sandbox, Client::builder())?;
     let out = Output::new(global.format);
     let accounts = client.account();
     let step = |n: u8, text: &str| out.line(format!("\n[{n}/7] {text}"));
@@ -304,7 +300,7 @@ async fn demo(global: &Global) -> Result<(), CliError> {
         &sandbox,
         &client,
         &open_kfid,
-        super::serve::Sink::Echo,
+        super::bot::Sink::Echo,
         lines,
         &out,
     )
@@ -341,23 +337,24 @@ async fn chat_account(client: &Client, account: Option<String>) -> Result<String
 async fn sandbox_bot(
     sandbox: &wecom_kf_emulator::Running,
     client: &Client,
-    sink: super::serve::Sink,
-) -> Result<super::serve::Pipeline, CliError> {
+    sink: super::bot::Sink,
+) -> Result<super::bot::Pipeline, CliError> {
     let mut store_path = sandbox_db()?;
     store_path.set_file_name("sandbox-consumer.db");
     let mut config = wecom_kf::consumer::ConsumerConfig::default();
     config.poll_interval = std::time::Duration::from_secs(5);
-    let parts = super::serve::Parts {
+    let parts = super::bot::Parts {
         client: client.clone(),
         sandbox: Some(sandbox),
-        crypto: super::serve::sandbox_crypto()?,
+        crypto: super::bot::sandbox_crypto()?,
         listen: "127.0.0.1:0",
         path: "/callback",
         sink,
         config,
+        batch: 1,
         announce: false,
     };
-    super::serve::start(parts, super::serve::open_store(&store_path)?).await
+    super::bot::start(parts, super::bot::open_store(&store_path)?).await
 }
 
 /// A customer's conversation with the bot, through the whole loop: each line is sent
@@ -367,7 +364,7 @@ async fn conversation(
     sandbox: &wecom_kf_emulator::Running,
     client: &Client,
     open_kfid: &str,
-    sink: super::serve::Sink,
+    sink: super::bot::Sink,
     lines: impl futures_util::Stream<Item = String>,
     out: &Output,
 ) -> Result<(), CliError> {
@@ -420,18 +417,14 @@ async fn chat(
     account: Option<String>,
 ) -> Result<(), CliError> {
     let sandbox = start_sandbox().await?;
-    let client = Client::builder()
-        .base_url(sandbox.base_url())
-        .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
-        .secret(wecom_kf_emulator::DEMO_SECRET)
-        .build()?;
+    let client = sandbox_client(&sandbox, Client::builder())?;
     let open_kfid = chat_account(&client, account).await?;
     let out = Output::new(global.format);
     eprintln!(
         "You are a customer writing to {open_kfid}; the bot is {}. An empty line or Ctrl-D ends.",
         exec.as_deref().unwrap_or("an echo bot")
     );
-    let sink = exec.map_or(super::serve::Sink::Echo, super::serve::Sink::Exec);
+    let sink = exec.map_or(super::bot::Sink::Echo, super::bot::Sink::Exec);
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     let lines = futures_util::stream::unfold(stdin, |mut stdin| async move {
         use tokio::io::AsyncBufReadExt as _;
@@ -451,16 +444,12 @@ async fn console(listen: &str, exec: Option<String>, no_bot: bool) -> Result<(),
         .parse()
         .map_err(|e| CliError::Usage(format!("--listen must be IP:PORT, got {listen:?}: {e}")))?;
     let sandbox = super::super::context::start_sandbox_on(addr).await?;
-    let client = Client::builder()
-        .base_url(sandbox.base_url())
-        .corp_id(wecom_kf_emulator::DEMO_CORP_ID)
-        .secret(wecom_kf_emulator::DEMO_SECRET)
-        .build()?;
+    let client = sandbox_client(&sandbox, Client::builder())?;
     let open_kfid = chat_account(&client, None).await?;
     let pipeline = if no_bot {
         None
     } else {
-        let sink = exec.map_or(super::serve::Sink::Echo, super::serve::Sink::Exec);
+        let sink = exec.map_or(super::bot::Sink::Echo, super::bot::Sink::Exec);
         Some(sandbox_bot(&sandbox, &client, sink).await?)
     };
     println!("console: {}/__emulator/console", sandbox.base_url());
@@ -473,7 +462,7 @@ async fn console(listen: &str, exec: Option<String>, no_bot: bool) -> Result<(),
             "no bot runs: answer with your own app"
         }
     );
-    super::serve::terminated().await;
+    super::bot::terminated().await;
     if let Some(pipeline) = pipeline {
         pipeline.stop().await?;
     }

@@ -9,24 +9,13 @@
 //! the message in hand finish.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::get;
 use clap::Args;
-use futures_util::TryStreamExt as _;
-use tokio::io::AsyncWriteExt as _;
-use tokio::sync::{mpsc, watch};
-use wecom_kf::Client;
-use wecom_kf::callback::{Crypto, Receiver};
-use wecom_kf::consumer::{
-    Consumer, ConsumerConfig, HandlerError, SqliteStore, forward_callbacks, reply_msgid,
-};
-use wecom_kf::types::kf::message::{Content, Message, Origin};
-use wecom_kf::types::kf::send_msg::SendMsg;
+use wecom_kf::callback::Crypto;
+use wecom_kf::consumer::ConsumerConfig;
 
+use super::bot::{Parts, Sink, open_store, sandbox_crypto, start, terminated};
 use crate::config::{ServeSettings, config_path, load_profile};
 use crate::context::Context;
 use crate::error::CliError;
@@ -78,6 +67,20 @@ pub struct Serve {
     /// before another takes its accounts over. Longer than one handler run. Default 30.
     #[arg(long, env = "WECOM_KF_SERVE_LEASE", value_name = "SECS")]
     lease: Option<u64>,
+    /// Handler runs at once (customers side by side; each customer's messages stay in
+    /// order, one after another). Default 64.
+    #[arg(long, env = "WECOM_KF_SERVE_CONCURRENCY", value_name = "N")]
+    concurrency: Option<u64>,
+    /// Batch mode: a customer's waiting messages (up to N, default 10) go to the
+    /// handler together as a JSON array, answered once.
+    #[arg(
+        long,
+        env = "WECOM_KF_SERVE_BATCH",
+        value_name = "N",
+        num_args = 0..=1,
+        default_missing_value = "10"
+    )]
+    batch: Option<u64>,
 }
 
 /// Serve's settings, resolved: flag, environment, profile, default.
@@ -90,6 +93,9 @@ struct Settings {
     poll: Duration,
     max_attempts: u32,
     lease: Duration,
+    concurrency: usize,
+    /// 1: one message at a time.
+    batch: usize,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -137,6 +143,25 @@ impl Serve {
         let lease = positive("--lease", self.lease.or(file.lease).unwrap_or(30))?;
         let max_attempts = self.max_attempts.or(file.max_attempts).unwrap_or(5);
         positive("--max-attempts", u64::from(max_attempts))?;
+        let concurrency = positive(
+            "--concurrency",
+            self.concurrency.or(file.concurrency).unwrap_or(64),
+        )?;
+        let batch = match self.batch.or(file.batch) {
+            Some(n) => positive("--batch", n)?,
+            None => 1,
+        };
+        let bounded = |name: &str, n: u64, max: u64| {
+            if n > max {
+                Err(CliError::Usage(format!(
+                    "{name} must be at most {max}, got {n}"
+                )))
+            } else {
+                Ok(usize::try_from(n).unwrap_or(usize::MAX))
+            }
+        };
+        let concurrency = bounded("--concurrency", concurrency, 10_000)?;
+        let batch = bounded("--batch", batch, 1000)?;
         Ok(Settings {
             listen: self
                 .listen
@@ -148,178 +173,10 @@ impl Serve {
             poll: Duration::from_secs(poll),
             max_attempts,
             lease: Duration::from_secs(lease),
+            concurrency,
+            batch,
         })
     }
-}
-
-/// What the process counts, for /metrics.
-#[derive(Default)]
-struct Metrics {
-    handled: AtomicU64,
-    failures: AtomicU64,
-    replies: AtomicU64,
-    /// Seconds between a message's send_time and its handling, last seen.
-    lag_secs: AtomicI64,
-}
-
-/// Where messages go.
-pub(crate) enum Sink {
-    /// `sh -c CMD`, the message on stdin, stdout replied.
-    Exec(String),
-    /// POST the message; a JSON answer may carry replies.
-    Webhook(String, reqwest::Client),
-    /// A JSON line on stdout.
-    Stdout,
-    /// Answer each text with itself: the sandbox's default bot.
-    Echo,
-}
-
-struct Bot {
-    client: Client,
-    sink: Sink,
-    metrics: Arc<Metrics>,
-}
-
-impl Bot {
-    /// Send the handler's answers to the customer, each with a msgid derived from the
-    /// message, so a second run of the same message sends nothing twice.
-    async fn reply(&self, message: &Message, replies: Vec<Content>) -> Result<(), HandlerError> {
-        let (Some(open_kfid), Some(customer)) = (message.open_kfid(), message.external_userid())
-        else {
-            return Ok(());
-        };
-        for (n, content) in replies.into_iter().enumerate() {
-            let msgid = reply_msgid(message, u32::try_from(n).unwrap_or(u32::MAX));
-            let send = SendMsg::new(open_kfid, customer, content).msgid(msgid);
-            match self.client.message().send_request(send).await {
-                Ok(_) => {
-                    self.metrics.replies.fetch_add(1, Ordering::Relaxed);
-                }
-                // Sent by an earlier run: the service refused the duplicate msgid.
-                Err(err)
-                    if err.api_code() == Some(wecom_kf::types::kf::send_msg::DUPLICATE_MSGID) => {}
-                // The session does not allow it (a servicer has it, quota, window): the
-                // reply cannot be sent by retrying; say so and go on.
-                Err(err) if err.diagnosis().is_some() || err.is_validation() => {
-                    eprintln!("warning: reply not sent: {err}");
-                }
-                Err(err) => return Err(HandlerError::new(format!("reply failed: {err}"))),
-            }
-        }
-        Ok(())
-    }
-
-    async fn handle(&self, message: Message) -> Result<(), HandlerError> {
-        let json = serde_json::to_string(&message).map_err(|e| HandlerError::new(e.to_string()))?;
-        let replies = match &self.sink {
-            Sink::Stdout => {
-                let mut out = tokio::io::stdout();
-                out.write_all(format!("{json}\n").as_bytes())
-                    .await
-                    .map_err(|e| HandlerError::new(format!("stdout: {e}")))?;
-                Vec::new()
-            }
-            Sink::Exec(cmd) => exec(cmd, &json).await?,
-            Sink::Echo => message
-                .content
-                .as_text()
-                .map(|text| vec![Content::text(format!("你说的是：{text}"))])
-                .unwrap_or_default(),
-            Sink::Webhook(url, http) => webhook(http, url, &json).await?,
-        };
-        // Only customers' messages are answered; events and servicers' messages are not.
-        if message.origin == Origin::Customer {
-            self.reply(&message, replies).await?;
-        }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-        self.metrics
-            .lag_secs
-            .store(now - message.send_time, Ordering::Relaxed);
-        self.metrics.handled.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-async fn exec(cmd: &str, json: &str) -> Result<Vec<Content>, HandlerError> {
-    let mut child = tokio::process::Command::new("sh")
-        .args(["-c", cmd])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| HandlerError::new(format!("cannot run {cmd:?}: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its stdin is fine.
-        let _ = stdin.write_all(json.as_bytes()).await;
-    }
-    let out = child
-        .wait_with_output()
-        .await
-        .map_err(|e| HandlerError::new(format!("{cmd:?}: {e}")))?;
-    if !out.status.success() {
-        return Err(HandlerError::new(format!(
-            "{cmd:?} exited with {}",
-            out.status
-        )));
-    }
-    let text = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
-    Ok(if text.is_empty() {
-        Vec::new()
-    } else {
-        vec![Content::text(text)]
-    })
-}
-
-async fn webhook(
-    http: &reqwest::Client,
-    url: &str,
-    json: &str,
-) -> Result<Vec<Content>, HandlerError> {
-    let answer = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(json.to_owned())
-        .send()
-        .await
-        .map_err(|e| HandlerError::new(format!("webhook: {}", e.without_url())))?;
-    let status = answer.status();
-    if !status.is_success() {
-        return Err(HandlerError::new(format!("webhook answered HTTP {status}")));
-    }
-    let bytes = answer.bytes().await.unwrap_or_default();
-    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let mut replies = Vec::new();
-    if let Some(text) = body["reply"].as_str().filter(|t| !t.is_empty()) {
-        replies.push(Content::text(text));
-    }
-    for m in body["messages"].as_array().into_iter().flatten() {
-        let msgtype = m["msgtype"].as_str().unwrap_or_default();
-        replies.push(Content::from_wire(msgtype, m[msgtype].clone()));
-    }
-    Ok(replies)
-}
-
-fn metrics_text(metrics: &Metrics, receiver: &Receiver) -> String {
-    let stats = receiver.stats();
-    format!(
-        "# HELP wecom_kf_messages_handled_total Messages and events handed to the handler successfully.\n# TYPE wecom_kf_messages_handled_total counter\nwecom_kf_messages_handled_total {}\n\
-         # HELP wecom_kf_replies_total Replies sent to customers.\n# TYPE wecom_kf_replies_total counter\nwecom_kf_replies_total {}\n\
-         # HELP wecom_kf_handler_failures_total Handler attempts that failed.\n# TYPE wecom_kf_handler_failures_total counter\nwecom_kf_handler_failures_total {}\n\
-         # HELP wecom_kf_sync_lag_seconds Seconds from the last handled message's send_time to its handling.\n# TYPE wecom_kf_sync_lag_seconds gauge\nwecom_kf_sync_lag_seconds {}\n\
-         # HELP wecom_kf_callbacks_received_total Callbacks checked and queued.\n# TYPE wecom_kf_callbacks_received_total counter\nwecom_kf_callbacks_received_total {}\n\
-         # HELP wecom_kf_callbacks_deduplicated_total Repeated deliveries not queued again.\n# TYPE wecom_kf_callbacks_deduplicated_total counter\nwecom_kf_callbacks_deduplicated_total {}\n\
-         # HELP wecom_kf_callbacks_refused_total Callbacks refused (forged, stale, malformed).\n# TYPE wecom_kf_callbacks_refused_total counter\nwecom_kf_callbacks_refused_total {}\n",
-        metrics.handled.load(Ordering::Relaxed),
-        metrics.replies.load(Ordering::Relaxed),
-        metrics.failures.load(Ordering::Relaxed),
-        metrics.lag_secs.load(Ordering::Relaxed),
-        stats.received,
-        stats.deduplicated,
-        stats.refused,
-    )
 }
 
 fn store_path(spec: Option<&str>) -> Result<PathBuf, CliError> {
@@ -347,141 +204,6 @@ fn crypto(global: &Global) -> Result<Crypto, CliError> {
     }
 }
 
-/// A Token and EncodingAESKey made for one run of the sandbox: only its own emulator
-/// signs with them, and they are never shown.
-pub(crate) fn sandbox_crypto() -> Result<Crypto, CliError> {
-    use rand::Rng as _;
-    use rand::distr::Alphanumeric;
-    let random = |n| {
-        rand::rng()
-            .sample_iter(&Alphanumeric)
-            .take(n)
-            .map(char::from)
-            .collect::<String>()
-    };
-    Crypto::new(random(16), &random(43), wecom_kf_emulator::DEMO_CORP_ID)
-        .map_err(|e| CliError::Config(e.to_string()))
-}
-
-/// A running receiver and consumer.
-pub(crate) struct Pipeline {
-    stop: watch::Sender<bool>,
-    consumer: tokio::task::JoinHandle<Result<(), wecom_kf::consumer::StoreError>>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Pipeline {
-    /// Stop: the message in hand finishes and is recorded, the server closes.
-    pub(crate) async fn stop(self) -> Result<(), CliError> {
-        let _ = self.stop.send(true);
-        let result = self.consumer.await;
-        let _ = self.server.await;
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(CliError::Config(format!(
-                "the consumer's store failed: {e}"
-            ))),
-            Err(e) => Err(CliError::Config(format!("the consumer stopped: {e}"))),
-        }
-    }
-}
-
-/// What a pipeline is made of.
-pub(crate) struct Parts<'a> {
-    pub client: Client,
-    pub sandbox: Option<&'a wecom_kf_emulator::Running>,
-    pub crypto: Crypto,
-    pub listen: &'a str,
-    pub path: &'a str,
-    pub sink: Sink,
-    pub config: ConsumerConfig,
-    /// Print where it listens (serve does; the sandbox's chat does not).
-    pub announce: bool,
-}
-
-/// Start the receiver, its HTTP server and the consumer of every managed account.
-pub(crate) async fn start<S: wecom_kf::consumer::Store>(
-    parts: Parts<'_>,
-    store: S,
-) -> Result<Pipeline, CliError> {
-    let (receiver, events) = Receiver::new(parts.crypto.clone());
-    let metrics = Arc::new(Metrics::default());
-    let app = http_app(&receiver, &metrics, parts.path);
-    let listener = tokio::net::TcpListener::bind(parts.listen)
-        .await
-        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", parts.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CliError::Config(e.to_string()))?;
-    if parts.announce {
-        eprintln!(
-            "listening on http://{addr} (callbacks at {}, /healthz, /metrics)",
-            parts.path
-        );
-    }
-    let (stop, shutdown) = watch::channel(false);
-    let server = {
-        let mut shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = shutdown.wait_for(|s| *s).await;
-                })
-                .await;
-        })
-    };
-    // In the sandbox, the embedded emulator pushes its callbacks here.
-    if let Some(sandbox) = parts.sandbox {
-        let setting = wecom_kf_emulator::CallbackSetting::with_crypto(
-            format!("http://{addr}{}", parts.path),
-            parts.crypto.clone(),
-        );
-        sandbox
-            .emulator()
-            .set_callback(setting)
-            .await
-            .map_err(|why| {
-                CliError::Config(format!("the sandbox could not reach the receiver: {why}"))
-            })?;
-    }
-    // Every account the app manages, and any account a callback names.
-    let accounts: Vec<String> = parts
-        .client
-        .account()
-        .list_all()
-        .try_filter(|a| std::future::ready(a.manage_privilege != Some(false)))
-        .map_ok(|a| a.open_kfid)
-        .try_collect()
-        .await?;
-    let (triggers, trigger_rx) = mpsc::channel(1024);
-    tokio::spawn(forward_callbacks(events, triggers));
-    let bot = Arc::new(Bot {
-        client: parts.client.clone(),
-        sink: parts.sink,
-        metrics: metrics.clone(),
-    });
-    let handler = {
-        let (bot, metrics) = (bot, metrics.clone());
-        move |message: Message| {
-            let (bot, metrics) = (bot.clone(), metrics.clone());
-            async move {
-                let result = bot.handle(message).await;
-                if result.is_err() {
-                    metrics.failures.fetch_add(1, Ordering::Relaxed);
-                }
-                result
-            }
-        }
-    };
-    let consumer = Consumer::new(parts.client, store, handler, parts.config);
-    let consumer = tokio::spawn(consumer.run(accounts, trigger_rx, shutdown));
-    Ok(Pipeline {
-        stop,
-        consumer,
-        server,
-    })
-}
-
 pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     let file = match config_path() {
         Some(path) => load_profile(&path, &global.profile)?.serve,
@@ -499,6 +221,7 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     config.poll_interval = settings.poll;
     config.max_attempts = settings.max_attempts;
     config.lease_ttl = settings.lease;
+    config.max_in_flight = settings.concurrency;
     let parts = Parts {
         client: ctx.client.clone(),
         sandbox: ctx.sandbox(),
@@ -507,6 +230,7 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
         path: &settings.path,
         sink,
         config,
+        batch: settings.batch,
         announce: true,
     };
     let pipeline = match settings.store.as_deref() {
@@ -519,55 +243,6 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     };
     terminated().await;
     pipeline.stop().await
-}
-
-/// Open the consumer's SQLite store, creating its folder.
-pub(crate) fn open_store(path: &std::path::Path) -> Result<SqliteStore, CliError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| CliError::Config(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    SqliteStore::open(path).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))
-}
-
-/// The HTTP side: the receiver at `path`, `/healthz` and `/metrics`.
-fn http_app(receiver: &Receiver, metrics: &Arc<Metrics>, path: &str) -> Router {
-    Router::new()
-        .merge(receiver.router(path))
-        .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/metrics",
-            get({
-                let (metrics, receiver) = (metrics.clone(), receiver.clone());
-                move || {
-                    let text = metrics_text(&metrics, &receiver);
-                    async move { text }
-                }
-            }),
-        )
-}
-
-/// SIGTERM or Ctrl-C.
-pub(crate) async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]

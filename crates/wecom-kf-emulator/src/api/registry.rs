@@ -54,6 +54,7 @@ pub(crate) const FAMILIES: &[&[Route]] = &[
     super::kf::send_msg::ROUTES,
     super::kf::send_msg_on_event::ROUTES,
     super::kf::recall_msg::ROUTES,
+    super::kf::knowledge::ROUTES,
 ];
 
 /// Every route, in family order.

@@ -8,6 +8,7 @@
 mod accounts;
 mod customers;
 mod directory;
+mod knowledge;
 mod media;
 mod messages;
 mod servicers;
@@ -48,6 +49,7 @@ pub struct Store {
     sessions: sessions::Sessions,
     messages: messages::Messages,
     settings: settings::Settings,
+    knowledge: knowledge::Knowledge,
 }
 
 /// A failure of the store itself (disk full, corrupt file): answered as `-1`.
@@ -63,12 +65,32 @@ fn exec(db: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usi
         .map_err(|e| busy(&e))
 }
 
+/// Create the database `0600` before SQLite creates it with the umask's mode: it holds
+/// customers' messages. An existing file shared with others gets a warning. (SQLite
+/// gives the -wal and -shm files the database's mode.)
+fn create_private(path: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        if options.open(path).is_err()
+            && let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), mode = format_args!("{:o}", meta.permissions().mode() & 0o777), "the emulator's database can be read by others; run: chmod 600 {}", path.display());
+        }
+    }
+}
+
 impl Store {
     /// Open (or create) the store at `path`; `:memory:` keeps everything in memory.
     pub fn open(path: &str) -> rusqlite::Result<Store> {
         let db = if path == ":memory:" {
             Connection::open_in_memory()?
         } else {
+            create_private(Path::new(path));
             Connection::open(Path::new(path))?
         };
         db.pragma_update(None, "journal_mode", "WAL")?;
@@ -88,6 +110,7 @@ impl Store {
             sessions: sessions::Sessions::load(&db)?,
             messages: messages::Messages::load(&db)?,
             settings: settings::Settings::load(&db)?,
+            knowledge: knowledge::Knowledge::load(&db)?,
             db,
         })
     }
@@ -118,6 +141,7 @@ impl Store {
         self.sessions = sessions::Sessions::load(&self.db)?;
         self.messages = messages::Messages::load(&self.db)?;
         self.settings = settings::Settings::load(&self.db)?;
+        self.knowledge = knowledge::Knowledge::load(&self.db)?;
         self.data_version = self
             .db
             .pragma_query_value(None, "data_version", |r| r.get(0))?;
@@ -132,7 +156,8 @@ impl Store {
                  DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
                  DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
                  DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; DELETE FROM session_moves; \
-                 DELETE FROM messages; DELETE FROM sync_tokens; DELETE FROM settings;",
+                 DELETE FROM messages; DELETE FROM sync_tokens; DELETE FROM settings; \
+                 DELETE FROM knowledge_intents; DELETE FROM knowledge_groups;",
             )
             .map_err(|e| busy(&e))?;
         self.accounts.clear();
@@ -144,6 +169,8 @@ impl Store {
         self.sessions.clear();
         self.messages.clear();
         self.settings.clear();
+        // A corp always has its default group: loading the emptied tables recreates it.
+        self.knowledge = knowledge::Knowledge::load(&self.db).map_err(|e| busy(&e))?;
         Ok(())
     }
 }

@@ -13,6 +13,7 @@ mod account;
 mod console;
 mod customer;
 mod directory;
+mod knowledge;
 mod media;
 mod message;
 mod servicer;

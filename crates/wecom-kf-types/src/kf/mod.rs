@@ -5,6 +5,7 @@
 pub mod account;
 pub mod contact_way;
 pub mod customer;
+pub mod knowledge;
 pub mod message;
 pub mod qualification;
 pub mod recall_msg;

@@ -1,45 +1,68 @@
 //! The consumer (feature `consumer`): every message and event of each account handed
-//! to your async handler, in order, at least once and, but for one documented window,
-//! exactly once; on one machine or a fleet.
+//! to your async handler, each customer's messages in order, customers side by side,
+//! at least once and, but for one documented window, exactly once; on one machine or a
+//! fleet.
 //!
-//! For each account one task syncs from the saved cursor, following `has_more`, when a
-//! callback's Token arrives ([`Trigger`]) and every `poll_interval` as the fallback.
-//! For each message it skips the msgids already handled, calls the handler (retried
-//! with backoff), records the msgid as handled, and after the page commits the cursor.
-//! A message that fails `max_attempts` times goes to the dead letters and the account
-//! moves on. Every write to the store carries the account's lease fence, so a process
-//! that lost its lease cannot commit over the one that holds it.
+//! **Lanes.** For each account one syncer (the lease holder) reads pages from the
+//! cursor, following `has_more`, when a callback's Token arrives ([`Trigger`]) and
+//! every `poll_interval` as the fallback. It skips the msgids already handled and
+//! deals each message to the lane of its customer (`external_userid`; events that
+//! name no customer, such as `servicer_status_change`, go to one account lane).
+//! Within a lane messages run strictly one after another, in the order `sync_msg`
+//! gave them; lanes run side by side, up to `max_in_flight` handler runs at once per
+//! process. A failing message is retried with backoff in its lane only (no other
+//! customer waits for it) and after `max_attempts` it goes to the dead letters and the
+//! lane moves on.
+//!
+//! **Backpressure.** The syncer stops reading while [`ConsumerConfig::waiting_bound`]
+//! messages of the account are read and not yet done, and asks for no more than the
+//! free room per page: memory stays flat however long the backlog is.
+//!
+//! **The cursor is a watermark.** A page's cursor is committed only when every message
+//! of that page and of every earlier page is handled or dead-lettered. After a crash,
+//! sync resumes from the last committed cursor and the handled msgids skip what was
+//! done. Every write to the store carries the account's lease fence, so a process that
+//! lost its lease cannot commit over the one that holds it.
 //!
 //! **The window.** A message is handed to the handler twice only if the process dies
 //! after the handler succeeded and before the store recorded its msgid (one store
-//! write, a few hundred microseconds on SQLite). Make replies idempotent with a msgid
+//! write, a few hundred microseconds on SQLite; with lanes, up to `max_in_flight`
+//! messages can be in that window at once). Make replies idempotent with a msgid
 //! derived from the message ([`reply_msgid`]) and even that second run sends nothing
 //! twice.
 //!
+//! **Batch mode.** People type in bursts. With [`Consumer::batched`] a lane with
+//! several messages waiting hands them to the handler together (at most `max_batch`),
+//! and records each msgid.
+//!
 //! **The lease.** In a fleet one process consumes an account at a time. The lease is
-//! renewed before each handler run once a third of `lease_ttl` has passed, so a long
-//! page or a retried message keeps it. A process that dies keeps it until it expires;
-//! then the next poll of another process takes the account over. Keep `lease_ttl`
-//! longer than one handler run: a run that outlasts the lease can overlap with the next
-//! holder's (its writes are refused by the fence, so the store stays right).
+//! renewed before each handler run, after each page and while the syncer waits for
+//! room, once a third of `lease_ttl` has passed. A process that dies keeps it until it
+//! expires; then the next poll of another process takes the account over. Keep
+//! `lease_ttl` longer than one handler run: a run that outlasts the lease can overlap
+//! with the next holder's (its writes are refused by the fence, so the store stays
+//! right).
 
+mod lanes;
+mod metrics;
 #[cfg(feature = "redis")]
 mod redis;
+mod reply;
 mod sqlite;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use wecom_kf_types::kf::message::Message;
-use wecom_kf_types::kf::sync_msg::SyncMsg;
 
+pub use metrics::{ConsumerMetrics, LATENCY_BUCKETS, Latency};
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
+pub use reply::{CUT, ReplyReport, is_duplicate_msgid, plan, reply, split_text};
 pub use sqlite::SqliteStore;
 
 use crate::Client;
@@ -57,8 +80,14 @@ pub enum StoreError {
         fence: u64,
     },
     /// The backend failed.
-    #[error("store: {0}")]
-    Backend(String),
+    #[error("store: {backend}: {source}")]
+    Backend {
+        /// Which backend: `sqlite` or `redis`.
+        backend: &'static str,
+        /// Its error (never a URL or a password).
+        #[source]
+        source: crate::BoxError,
+    },
 }
 
 /// The right to consume one account, until `expires_at`, with a fence that grows with
@@ -146,18 +175,39 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Why the handler failed a message: it will be tried again, up to `max_attempts`.
+/// Its text (the cause's included) is what a dead letter keeps.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HandlerError(pub String);
+#[error("{message}{}", source.as_ref().map(|s| format!(": {s}")).unwrap_or_default())]
+pub struct HandlerError {
+    message: String,
+    #[source]
+    source: Option<crate::BoxError>,
+}
 
 impl HandlerError {
     /// An error with this text.
     pub fn new(text: impl Into<String>) -> Self {
-        HandlerError(text.into())
+        HandlerError {
+            message: text.into(),
+            source: None,
+        }
+    }
+
+    /// `what` failed because of `source`, kept typed (see [`std::error::Error::source`]).
+    pub fn with_source(what: impl Into<String>, source: impl Into<crate::BoxError>) -> Self {
+        HandlerError {
+            message: what.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What failed, without the cause.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 
-/// Your code: called once per message, in order per account.
+/// Your code: called once per message, in order per customer.
 pub trait Handler: Send + Sync + 'static {
     /// Handle one message or event; an error retries it.
     fn handle(&self, message: Message) -> impl Future<Output = Result<(), HandlerError>> + Send;
@@ -170,6 +220,77 @@ where
 {
     fn handle(&self, message: Message) -> impl Future<Output = Result<(), HandlerError>> + Send {
         self(message)
+    }
+}
+
+/// How the consumer hands messages over: one at a time ([`Each`], from
+/// [`Consumer::new`]) or a customer's waiting messages together ([`Batch`], from
+/// [`Consumer::batched`]). An error retries them all; after `max_attempts` each goes
+/// to the dead letters.
+pub trait BatchHandler: Send + Sync + 'static {
+    /// Handle the messages of one customer, oldest first (at least one).
+    fn handle_batch(
+        &self,
+        messages: Vec<Message>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// How many messages one call takes at most.
+    fn max_batch(&self) -> usize {
+        1
+    }
+}
+
+/// A [`Handler`] run one message at a time: what [`Consumer::new`] consumes with.
+#[derive(Debug)]
+pub struct Each<H>(pub H);
+
+impl<H: Handler> BatchHandler for Each<H> {
+    async fn handle_batch(&self, messages: Vec<Message>) -> Result<(), HandlerError> {
+        for message in messages {
+            self.0.handle(message).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A closure over a customer's burst, `Fn(Vec<Message>) -> impl Future`, taking up to
+/// `max` messages a call: what [`Consumer::batched`] consumes with.
+#[derive(Debug)]
+pub struct Batch<B> {
+    handler: B,
+    max: usize,
+}
+
+/// The closure form of a batch handler: `Fn(Vec<Message>) -> impl Future`.
+pub trait BatchFn: Send + Sync + 'static {
+    /// Handle the messages.
+    fn call(&self, messages: Vec<Message>)
+    -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+impl<F, Fut> BatchFn for F
+where
+    F: Fn(Vec<Message>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send,
+{
+    fn call(
+        &self,
+        messages: Vec<Message>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        self(messages)
+    }
+}
+
+impl<B: BatchFn> BatchHandler for Batch<B> {
+    fn handle_batch(
+        &self,
+        messages: Vec<Message>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        self.handler.call(messages)
+    }
+
+    fn max_batch(&self) -> usize {
+        self.max
     }
 }
 
@@ -190,8 +311,24 @@ pub struct ConsumerConfig {
     pub lease_ttl: Duration,
     /// Who this consumer is (a fleet needs one per process). Default: host and pid.
     pub holder: String,
-    /// Messages per page. Default 1000.
+    /// Messages per page at most. Default 1000.
     pub page_limit: u32,
+    /// Handler runs at once in this process, over all its accounts. Default 64.
+    pub max_in_flight: usize,
+    /// Messages of one account read and not yet done before the syncer stops reading.
+    /// Default 0: four times `max_in_flight`.
+    pub max_waiting: usize,
+}
+
+impl ConsumerConfig {
+    /// The account's waiting bound: `max_waiting`, or four times `max_in_flight`.
+    pub fn waiting_bound(&self) -> usize {
+        if self.max_waiting == 0 {
+            self.max_in_flight.max(1).saturating_mul(4)
+        } else {
+            self.max_waiting
+        }
+    }
 }
 
 impl Default for ConsumerConfig {
@@ -208,6 +345,8 @@ impl Default for ConsumerConfig {
                 std::process::id()
             ),
             page_limit: 1000,
+            max_in_flight: 64,
+            max_waiting: 0,
         }
     }
 }
@@ -294,22 +433,76 @@ pub struct Consumer<S, H> {
     store: Arc<S>,
     handler: Arc<H>,
     config: ConsumerConfig,
+    in_flight: Arc<Semaphore>,
+    metrics: Arc<ConsumerMetrics>,
 }
 
-impl<S: Store, H: Handler> Consumer<S, H> {
-    /// A consumer of `client`'s accounts into `handler`, keeping its state in `store`.
+impl<S: Store, H: Handler> Consumer<S, Each<H>> {
+    /// A consumer of `client`'s accounts into `handler`, one message at a time per
+    /// customer, keeping its state in `store`.
     pub fn new(client: Client, store: S, handler: H, config: ConsumerConfig) -> Self {
+        Consumer::with(client, store, Each(handler), config)
+    }
+}
+
+impl<S: Store, B: BatchFn> Consumer<S, Batch<B>> {
+    /// A consumer in batch mode: a customer's waiting messages (up to `max_batch`)
+    /// are handed to `handler` together, so one answer can reply to a burst.
+    ///
+    /// ```no_run
+    /// # async fn f(client: wecom_kf::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use wecom_kf::consumer::{Consumer, ConsumerConfig, HandlerError, SqliteStore};
+    /// use wecom_kf::types::kf::message::Message;
+    ///
+    /// let handler = |burst: Vec<Message>| async move {
+    ///     let said: Vec<&str> = burst.iter().filter_map(|m| m.content.as_text()).collect();
+    ///     println!("{} wrote: {}", burst.len(), said.join(" / "));
+    ///     Ok::<(), HandlerError>(())
+    /// };
+    /// let store = SqliteStore::open("consumer.db")?;
+    /// let consumer = Consumer::batched(client, store, handler, 10, ConsumerConfig::default());
+    /// # Ok(()) }
+    /// ```
+    pub fn batched(
+        client: Client,
+        store: S,
+        handler: B,
+        max_batch: usize,
+        config: ConsumerConfig,
+    ) -> Self {
+        Consumer::with(
+            client,
+            store,
+            Batch {
+                handler,
+                max: max_batch.max(1),
+            },
+            config,
+        )
+    }
+}
+
+impl<S: Store, H: BatchHandler> Consumer<S, H> {
+    /// A consumer with any [`BatchHandler`].
+    pub fn with(client: Client, store: S, handler: H, config: ConsumerConfig) -> Self {
         Consumer {
             client,
             store: Arc::new(store),
             handler: Arc::new(handler),
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            metrics: Arc::default(),
             config,
         }
     }
 
+    /// What the consumer counts, live.
+    pub fn metrics(&self) -> Arc<ConsumerMetrics> {
+        self.metrics.clone()
+    }
+
     /// Consume `accounts` (and any account a trigger names) until `shutdown` turns
-    /// true. On shutdown each account finishes the message in hand, records it, and
-    /// stops; the leases are given up.
+    /// true. On shutdown each lane finishes the run in hand, records it, and stops;
+    /// the leases are given up.
     pub async fn run(
         self,
         accounts: Vec<String>,
@@ -349,9 +542,7 @@ impl<S: Store, H: Handler> Consumer<S, H> {
         }
         result
     }
-}
 
-impl<S: Store, H: Handler> Consumer<S, H> {
     fn spawn_worker(
         &self,
         open_kfid: &str,
@@ -365,31 +556,39 @@ impl<S: Store, H: Handler> Consumer<S, H> {
             handler: self.handler.clone(),
             config: self.config.clone(),
             open_kfid: open_kfid.to_owned(),
+            in_flight: self.in_flight.clone(),
+            metrics: self.metrics.clone(),
         };
         tasks.spawn(worker.run(rx, shutdown.clone()));
         tx
     }
 }
 
-/// One account's loop.
+/// One account's loop: take the lease, sync on each nudge and poll, and hand the
+/// tenure over when the lease is lost.
 struct Worker<S, H> {
     client: Client,
     store: Arc<S>,
     handler: Arc<H>,
     config: ConsumerConfig,
     open_kfid: String,
+    in_flight: Arc<Semaphore>,
+    metrics: Arc<ConsumerMetrics>,
 }
 
-impl<S: Store, H: Handler> Worker<S, H> {
+impl<S: Store, H: BatchHandler> Worker<S, H> {
     async fn run(
         self,
         nudges: mpsc::Receiver<Option<String>>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), StoreError> {
-        let mut held = None;
-        let result = self.serve(nudges, shutdown, &mut held).await;
-        // However it ends, give the lease up so the next holder need not wait it out.
-        if let Some(lease) = held {
+        let mut tenure = None;
+        let result = self.serve(nudges, shutdown, &mut tenure).await;
+        // However it ends, the lanes finish the run in hand, and the lease is given up
+        // so the next holder need not wait it out.
+        if let Some(tenure) = tenure {
+            let lease = tenure.lease().clone();
+            tenure.finish().await;
             let _ = self.store.release(&lease).await;
         }
         result
@@ -399,12 +598,18 @@ impl<S: Store, H: Handler> Worker<S, H> {
         &self,
         mut nudges: mpsc::Receiver<Option<String>>,
         mut shutdown: watch::Receiver<bool>,
-        held: &mut Option<Lease>,
+        held: &mut Option<lanes::Tenure<S, H>>,
     ) -> Result<(), StoreError> {
         let mut token: Option<String> = None;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
+            }
+            if let Some(err) = held.as_ref().and_then(lanes::Tenure::failure) {
+                tracing::warn!(open_kfid = %self.open_kfid, error = %err, "the account's lanes stopped; starting again from the committed cursor");
+                if let Some(tenure) = held.take() {
+                    tenure.finish().await;
+                }
             }
             match self
                 .store
@@ -412,147 +617,70 @@ impl<S: Store, H: Handler> Worker<S, H> {
                 .await
             {
                 Ok(Some(lease)) => {
-                    *held = Some(lease.clone());
-                    match self.drain(&lease, token.take(), &shutdown).await {
-                        Ok(()) => {}
-                        Err(DrainError::Store(StoreError::Fenced { .. })) => {
-                            *held = None;
-                            tracing::warn!(open_kfid = %self.open_kfid, "lease lost: another consumer took the account");
+                    if let Some(tenure) = held.take_if(|t| t.lease().fence != lease.fence) {
+                        tenure.finish().await;
+                    }
+                    if held.is_none() {
+                        let cursor = match self.store.cursor(&self.open_kfid).await {
+                            Ok(cursor) => Some(cursor),
+                            Err(err) => {
+                                tracing::warn!(open_kfid = %self.open_kfid, error = %err, "store unavailable; retrying at the next poll");
+                                None
+                            }
+                        };
+                        if let Some(cursor) = cursor {
+                            *held = Some(lanes::Tenure::new(
+                                self.store.clone(),
+                                self.handler.clone(),
+                                self.config.clone(),
+                                lease,
+                                cursor,
+                                self.in_flight.clone(),
+                                self.metrics.clone(),
+                                shutdown.clone(),
+                            ));
                         }
-                        Err(err) => {
-                            tracing::warn!(open_kfid = %self.open_kfid, error = %err, "sync failed; retrying at the next poll");
+                    }
+                    if let Some(tenure) = held.as_mut() {
+                        match tenure.sync(&self.client, token.take()).await {
+                            Ok(()) => {}
+                            Err(lanes::SyncError::Store(StoreError::Fenced { .. })) => {
+                                tracing::warn!(open_kfid = %self.open_kfid, "lease lost: another consumer took the account");
+                                if let Some(tenure) = held.take() {
+                                    tenure.finish().await;
+                                }
+                            }
+                            Err(err) => {
+                                tracing::warn!(open_kfid = %self.open_kfid, error = %err, "sync failed; retrying at the next poll");
+                            }
                         }
                     }
                 }
                 Ok(None) => {
-                    *held = None;
+                    if let Some(tenure) = held.take() {
+                        tenure.finish().await;
+                    }
                     tracing::debug!(open_kfid = %self.open_kfid, "another consumer holds the account");
                 }
                 Err(err) => {
                     tracing::warn!(open_kfid = %self.open_kfid, error = %err, "store unavailable; retrying at the next poll");
                 }
             }
+            let failed = async {
+                match held.as_ref() {
+                    Some(tenure) => tenure.failed().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 nudge = nudges.recv() => match nudge {
                     Some(t) => token = t.or(token),
                     None => return Ok(()),
                 },
                 () = tokio::time::sleep(self.config.poll_interval) => {}
+                () = failed => {}
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
             }
         }
     }
-
-    /// Sync from the saved cursor to the end, handling each message once.
-    async fn drain(
-        &self,
-        lease: &Lease,
-        token: Option<String>,
-        shutdown: &watch::Receiver<bool>,
-    ) -> Result<(), DrainError> {
-        let mut request = SyncMsg::new(&self.open_kfid).limit(self.config.page_limit);
-        request.cursor = self.store.cursor(&self.open_kfid).await?;
-        request.token = token;
-        let mut pages = std::pin::pin!(self.client.message().pages(request));
-        let mut renewed = Instant::now();
-        while let Some(page) = pages.try_next().await? {
-            for message in page.msg_list {
-                if self
-                    .store
-                    .is_handled(&self.open_kfid, &message.msgid)
-                    .await?
-                {
-                    continue;
-                }
-                self.deliver(lease, &mut renewed, message).await?;
-                if *shutdown.borrow() {
-                    // The message in hand is recorded; the page's cursor is not, so the
-                    // rest of the page is read again and skipped by msgid next time.
-                    return Ok(());
-                }
-            }
-            self.store.commit_cursor(lease, &page.next_cursor).await?;
-            self.renew(lease, &mut renewed).await?;
-        }
-        Ok(())
-    }
-
-    /// Renew the lease, or stop if another holder has it. Called before every handler
-    /// run, so a long page never outlives the lease: the lease is renewed once a third
-    /// of it has passed. Only a single handler run longer than the lease can overlap
-    /// with the next holder (see the module docs).
-    async fn keep(&self, lease: &Lease, renewed: &mut Instant) -> Result<(), DrainError> {
-        if renewed.elapsed() >= self.config.lease_ttl / 3 {
-            self.renew(lease, renewed).await?;
-        }
-        Ok(())
-    }
-
-    async fn renew(&self, lease: &Lease, renewed: &mut Instant) -> Result<(), DrainError> {
-        let started = Instant::now();
-        match self
-            .store
-            .acquire(&self.open_kfid, &lease.holder, self.config.lease_ttl)
-            .await?
-        {
-            Some(current) if current.fence == lease.fence => {
-                *renewed = started;
-                Ok(())
-            }
-            _ => Err(DrainError::Store(StoreError::Fenced {
-                open_kfid: self.open_kfid.clone(),
-                fence: lease.fence,
-            })),
-        }
-    }
-
-    /// The handler, retried with backoff; then the msgid recorded, or the dead letter.
-    async fn deliver(
-        &self,
-        lease: &Lease,
-        renewed: &mut Instant,
-        message: Message,
-    ) -> Result<(), DrainError> {
-        let mut backoff = self.config.initial_backoff;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            self.keep(lease, renewed).await?;
-            match self.handler.handle(message.clone()).await {
-                Ok(()) => {
-                    self.store.mark_handled(lease, &message.msgid).await?;
-                    return Ok(());
-                }
-                Err(err) if attempt >= self.config.max_attempts => {
-                    tracing::warn!(open_kfid = %self.open_kfid, msgid = %message.msgid, attempts = attempt, error = %err, "message to the dead letters");
-                    let letter = DeadLetter {
-                        open_kfid: self.open_kfid.clone(),
-                        msgid: message.msgid.clone(),
-                        message: serde_json::to_string(&message).unwrap_or_default(),
-                        error: err.to_string(),
-                        attempts: attempt,
-                        at: std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0)),
-                    };
-                    self.store.dead_letter(lease, letter).await?;
-                    return Ok(());
-                }
-                Err(err) => {
-                    tracing::info!(open_kfid = %self.open_kfid, msgid = %message.msgid, attempt, error = %err, "handler failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(self.config.max_backoff);
-                }
-            }
-        }
-    }
-}
-
-/// Why a drain stopped.
-#[derive(Debug, thiserror::Error)]
-enum DrainError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Api(#[from] crate::Error),
 }

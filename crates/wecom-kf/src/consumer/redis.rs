@@ -69,14 +69,17 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-fn backend(err: &str) -> StoreError {
-    StoreError::Backend(format!("redis: {err}"))
+fn backend(err: impl Into<crate::BoxError>) -> StoreError {
+    StoreError::Backend {
+        backend: "redis",
+        source: err.into(),
+    }
 }
 
 impl RedisStore {
     /// A store at `url` (`redis://[:password@]host[:port][/db]`), keys under `prefix`.
     pub fn open(url: &str, prefix: impl Into<String>) -> Result<RedisStore, StoreError> {
-        let mut redis = Redis::open(url).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut redis = Redis::open(url).map_err(backend)?;
         redis.fail_open = false;
         Ok(RedisStore {
             redis,
@@ -117,7 +120,7 @@ impl RedisStore {
                 async move { call.invoke_async(&mut c).await }
             })
             .await
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         if done == 1 {
             Ok(())
         } else {
@@ -146,7 +149,7 @@ impl Store for RedisStore {
                 async move { call.invoke_async(&mut c).await }
             })
             .await
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         Ok(fence.map(|fence| Lease {
             open_kfid: open_kfid.to_owned(),
             holder: holder.to_owned(),
@@ -163,7 +166,7 @@ impl Store for RedisStore {
         self.redis
             .op(|mut c| async move { redis::cmd("GET").arg(&key).query_async(&mut c).await })
             .await
-            .map_err(|e| backend(&e))
+            .map_err(backend)
     }
 
     async fn is_handled(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
@@ -171,7 +174,7 @@ impl Store for RedisStore {
         self.redis
             .op(|mut c| async move { redis::cmd("EXISTS").arg(&key).query_async(&mut c).await })
             .await
-            .map_err(|e| backend(&e))
+            .map_err(backend)
     }
 
     async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
@@ -186,7 +189,7 @@ impl Store for RedisStore {
 
     async fn dead_letter(&self, lease: &Lease, letter: DeadLetter) -> Result<(), StoreError> {
         let handled = format!("{}:{}", self.key("handled", &lease.open_kfid), letter.msgid);
-        let json = serde_json::to_string(&letter).map_err(|e| backend(&e.to_string()))?;
+        let json = serde_json::to_string(&letter).map_err(backend)?;
         let list = format!("{}:dead", self.prefix);
         self.fenced(lease, "dead", &[list, handled], &json).await
     }
@@ -204,7 +207,7 @@ impl Store for RedisStore {
                     .await
             })
             .await
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         Ok(raw
             .iter()
             .filter_map(|r| serde_json::from_str(r).ok())

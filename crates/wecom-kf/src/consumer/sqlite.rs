@@ -52,8 +52,11 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn backend(err: &rusqlite::Error) -> StoreError {
-    StoreError::Backend(err.to_string())
+fn backend(err: rusqlite::Error) -> StoreError {
+    StoreError::Backend {
+        backend: "sqlite",
+        source: Box::new(err),
+    }
 }
 
 fn now_ms() -> i64 {
@@ -72,7 +75,7 @@ fn check_fence(tx: &rusqlite::Transaction<'_>, lease: &Lease) -> Result<(), Stor
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
-        .map_err(|e| backend(&e))?;
+        .map_err(backend)?;
     match current {
         Some((holder, fence))
             if holder == lease.holder && u64::try_from(fence) == Ok(lease.fence) =>
@@ -87,14 +90,26 @@ fn check_fence(tx: &rusqlite::Transaction<'_>, lease: &Lease) -> Result<(), Stor
 }
 
 impl SqliteStore {
-    /// Open (or create) the store at `path`.
+    /// Open (or create) the store at `path`. A new file is created `0600`: its dead
+    /// letters are whole customer messages.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
-        let db = Connection::open(path).map_err(|e| backend(&e))?;
+        let path = path.as_ref();
+        let in_memory = path.as_os_str().is_empty() || path.as_os_str() == ":memory:";
+        (if in_memory {
+            Ok(())
+        } else {
+            crate::private_file::create(path)
+        })
+        .map_err(|e| StoreError::Backend {
+            backend: "sqlite",
+            source: Box::new(e),
+        })?;
+        let db = Connection::open(path).map_err(backend)?;
         db.pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| db.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| db.busy_timeout(Duration::from_secs(5)))
             .and_then(|()| db.execute_batch(SCHEMA))
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         Ok(SqliteStore { db: Mutex::new(db) })
     }
 
@@ -109,9 +124,9 @@ impl SqliteStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let tx = db
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         let value = f(&tx)?;
-        tx.commit().map_err(|e| backend(&e))?;
+        tx.commit().map_err(backend)?;
         Ok(value)
     }
 
@@ -122,7 +137,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             check_fence(tx, lease)?;
-            f(tx).map(drop).map_err(|e| backend(&e))
+            f(tx).map(drop).map_err(backend)
         })
     }
 }
@@ -144,7 +159,7 @@ impl Store for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()
-                .map_err(|e| backend(&e))?;
+                .map_err(backend)?;
             let fence = match current {
                 Some((h, fence, _)) if h == holder => fence,
                 Some((_, _, until)) if until > now => return Ok(None),
@@ -156,7 +171,7 @@ impl Store for SqliteStore {
                  ON CONFLICT (open_kfid) DO UPDATE SET holder = ?2, fence = ?3, expires_ms = ?4",
                 params![open_kfid, holder, fence, expires],
             )
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
             Ok(Some(Lease {
                 open_kfid: open_kfid.to_owned(),
                 holder: holder.to_owned(),
@@ -185,7 +200,7 @@ impl Store for SqliteStore {
             |r| r.get(0),
         )
         .optional()
-        .map_err(|e| backend(&e))
+        .map_err(backend)
     }
 
     async fn is_handled(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
@@ -200,7 +215,7 @@ impl Store for SqliteStore {
         )
         .optional()
         .map(|found| found.is_some())
-        .map_err(|e| backend(&e))
+        .map_err(backend)
     }
 
     async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
@@ -255,7 +270,7 @@ impl Store for SqliteStore {
             .prepare(
                 "SELECT open_kfid, msgid, message, error, attempts, at FROM dead_letters ORDER BY id",
             )
-            .map_err(|e| backend(&e))?;
+            .map_err(backend)?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(DeadLetter {
@@ -267,8 +282,7 @@ impl Store for SqliteStore {
                     at: r.get(5)?,
                 })
             })
-            .map_err(|e| backend(&e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| backend(&e))
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(backend)
     }
 }

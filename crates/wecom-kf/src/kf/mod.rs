@@ -3,6 +3,7 @@
 pub mod account;
 pub mod contact_way;
 pub mod customer;
+pub mod knowledge;
 pub mod message;
 pub mod qualification;
 pub mod service_state;

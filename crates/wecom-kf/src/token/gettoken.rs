@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use wecom_kf_types::Secret;
 use wecom_kf_types::token::{GetToken, GetTokenResponse};
-use wecom_kf_types::{RetryClass, Secret};
 
 use super::{BoxFuture, TokenSource};
 use crate::Error;
@@ -82,17 +82,13 @@ impl TokenSource for GetTokenSource {
                     }
                     Err(err) => err,
                 };
-                // A wrong secret is never retried: repeated bad secrets get the IP blocked.
-                let retry = match &err {
-                    Error::Api { code, .. } => code.retry_class() == RetryClass::Transient,
-                    other => other.is_transient(),
-                };
-                if !retry || attempt >= self.retry.max_attempts {
+                // gettoken only reads: idempotent.
+                let Some(wait) = self.retry.next_attempt(&err, true, attempt) else {
                     return Err(err.after_attempts(attempt));
-                }
+                };
                 // Expected and handled: `info`, so a CLI shows only the final error.
                 tracing::info!(attempt, error = %err, "gettoken failed; retrying");
-                tokio::time::sleep(self.retry.backoff(attempt)).await;
+                tokio::time::sleep(wait).await;
             }
         })
     }

@@ -232,8 +232,7 @@ impl RedisTokenSource {
         let value = serde_json::to_string(&Shared {
             access_token: token.expose().to_owned(),
             expires_at_ms: now_ms() + millis(ttl),
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         let (lock_key, token_key, owner, ttl) = (
             self.lock_key.clone(),
             self.token_key.clone(),
@@ -272,7 +271,7 @@ impl RedisTokenSource {
     }
 
     /// Redis failed: fetch directly (fail-open) or give up (fail-closed).
-    async fn unreachable(&self, error: &str) -> Result<(Secret, Duration), Error> {
+    async fn unreachable(&self, error: RedisError) -> Result<(Secret, Duration), Error> {
         self.store
             .redis
             .unreachable(
@@ -293,12 +292,12 @@ impl RedisTokenSource {
             match self.read().await {
                 Ok(Some(token)) => return Ok(token),
                 Ok(None) => {}
-                Err(e) => return self.unreachable(&e).await,
+                Err(e) => return self.unreachable(e).await,
             }
             match self.try_lock(&owner).await {
                 Ok(true) => return self.refresh_holding_lock(&owner).await,
                 Ok(false) => {}
-                Err(e) => return self.unreachable(&e).await,
+                Err(e) => return self.unreachable(e).await,
             }
             // Someone else is fetching: wait for their token, not our own.
             if tokio::time::Instant::now() >= deadline {

@@ -501,3 +501,53 @@ fn no_callback_secret_in_any_log_or_answer() {
         );
     }
 }
+
+/// A URL check is held to the same ±300 s window as a callback: a captured POST
+/// envelope replayed later as a GET (its `Encrypt` as the `echostr`, signed the same
+/// way) is refused, and never answered with the decrypted XML.
+#[test]
+fn a_url_check_with_an_old_timestamp_is_refused_and_decrypts_nothing() {
+    let crypto = crypto();
+    let (receiver, _events) = Receiver::new(crypto.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let fresh = crypto.url_check([3; 16], &now.to_string(), "n", "challenge-1");
+    let answer = receiver.handle("GET", &fresh.encode(), b"");
+    assert_eq!((answer.status, answer.body.as_str()), (200, "challenge-1"));
+
+    let old = crypto.url_check([3; 16], &(now - 301).to_string(), "n", "challenge-2");
+    let answer = receiver.handle("GET", &old.encode(), b"");
+    assert_eq!(answer.status, 403, "{answer:?}");
+    assert!(answer.body.contains("seconds away"), "{answer:?}");
+    assert!(!answer.body.contains("challenge-2"), "{answer:?}");
+
+    // A POST captured years ago, replayed as a GET.
+    let xml = CallbackEvent::kf_msg_or_event(DEMO_CORP_ID, 1, "SYNCTOKEN", "wk1").to_xml();
+    let captured = crypto.seal([4; 16], "1600000000", "n", xml.as_bytes());
+    let replay = format!(
+        "{}&echostr={}",
+        captured.query(),
+        urlencoding(&captured.encrypt)
+    );
+    let answer = receiver.handle("GET", &replay, b"");
+    assert_eq!(answer.status, 403, "{answer:?}");
+    assert!(
+        !answer.body.contains("SYNCTOKEN"),
+        "the sync Token leaked: {answer:?}"
+    );
+    assert_eq!(receiver.stats().url_checks, 1);
+    assert_eq!(receiver.stats().refused, 2);
+}
+
+fn urlencoding(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

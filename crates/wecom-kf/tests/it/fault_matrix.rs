@@ -19,6 +19,10 @@ use wecom_kf::types::kf::contact_way::AddContactWay;
 use wecom_kf::types::kf::customer::{
     BatchGetCustomers, CancelUpgradeService, GetUpgradeServiceConfig, UpgradeService,
 };
+use wecom_kf::types::kf::knowledge::{
+    AddGroup, AddIntent, Answer, DeleteGroup, DeleteIntent, ListGroups, ListIntents, ModifyGroup,
+    ModifyIntent,
+};
 use wecom_kf::types::kf::message::Content;
 use wecom_kf::types::kf::qualification::GetCorpQualification;
 use wecom_kf::types::kf::recall_msg::RecallMsg;
@@ -62,10 +66,18 @@ enum Op {
     Send,
     SendOnEvent,
     Recall,
+    KbAddGroup,
+    KbDelGroup,
+    KbModGroup,
+    KbListGroup,
+    KbAddIntent,
+    KbDelIntent,
+    KbModIntent,
+    KbListIntent,
 }
 
 impl Op {
-    const ALL: [Op; 23] = [
+    const ALL: [Op; 31] = [
         Op::GetToken,
         Op::Upload,
         Op::Add,
@@ -89,6 +101,14 @@ impl Op {
         Op::Send,
         Op::SendOnEvent,
         Op::Recall,
+        Op::KbAddGroup,
+        Op::KbDelGroup,
+        Op::KbModGroup,
+        Op::KbListGroup,
+        Op::KbAddIntent,
+        Op::KbDelIntent,
+        Op::KbModIntent,
+        Op::KbListIntent,
     ];
 
     fn path(self) -> &'static str {
@@ -116,12 +136,23 @@ impl Op {
             Op::Send => SendMsg::PATH,
             Op::SendOnEvent => SendMsgOnEvent::PATH,
             Op::Recall => RecallMsg::PATH,
+            Op::KbAddGroup => AddGroup::PATH,
+            Op::KbDelGroup => DeleteGroup::PATH,
+            Op::KbModGroup => ModifyGroup::PATH,
+            Op::KbListGroup => ListGroups::PATH,
+            Op::KbAddIntent => AddIntent::PATH,
+            Op::KbDelIntent => DeleteIntent::PATH,
+            Op::KbModIntent => ModifyIntent::PATH,
+            Op::KbListIntent => ListIntents::PATH,
         }
     }
 
     /// The calls that are never retried once they may have reached the server.
     fn idempotent(self) -> bool {
-        !matches!(self, Op::Add | Op::StateTrans)
+        !matches!(
+            self,
+            Op::Add | Op::StateTrans | Op::KbAddGroup | Op::KbAddIntent
+        )
     }
 }
 
@@ -259,6 +290,20 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
     } else {
         String::new()
     };
+    let kb = setup.knowledge();
+    let (group, intent) = if matches!(
+        op,
+        Op::KbDelGroup | Op::KbModGroup | Op::KbAddIntent | Op::KbDelIntent | Op::KbModIntent
+    ) {
+        let group = kb.add_group("原组").await.unwrap();
+        let intent = kb
+            .add_intent(&AddIntent::new(&group, "原问题", Answer::new("原答案")))
+            .await
+            .unwrap();
+        (group, intent)
+    } else {
+        (String::new(), String::new())
+    };
     let yesterday = em.emulator().now() - 86_400;
     let days = DayRange::new(yesterday - 86_400, yesterday);
     // GetToken cells need a cold client; the others a warm one.
@@ -343,6 +388,28 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
                     .map(drop)
             }
             Op::Recall => client.message().recall(&kfid, &sent).await,
+            Op::KbAddGroup => client.knowledge().add_group("新组").await.map(drop),
+            Op::KbDelGroup => client.knowledge().delete_group(&group).await,
+            Op::KbModGroup => client.knowledge().rename_group(&group, "改组").await,
+            Op::KbListGroup => client
+                .knowledge()
+                .group_page(&ListGroups::default())
+                .await
+                .map(drop),
+            Op::KbAddIntent => {
+                let request = AddIntent::new(&group, "新问题", Answer::new("新答案"));
+                client.knowledge().add_intent(&request).await.map(drop)
+            }
+            Op::KbDelIntent => client.knowledge().delete_intent(&intent).await,
+            Op::KbModIntent => {
+                let change = ModifyIntent::new(&intent).question("改问题");
+                client.knowledge().modify_intent(&change).await
+            }
+            Op::KbListIntent => client
+                .knowledge()
+                .intent_page(&ListIntents::default())
+                .await
+                .map(drop),
         }
     };
     // No hang: 3 attempts × (timeout + backoff) plus a token fetch fit well inside this.
@@ -478,6 +545,58 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
             });
             if serving != (op == Op::ServicerAdd) {
                 anomalies.push(format!("{op:?} acknowledged but not applied"));
+            }
+        }
+        Op::KbAddGroup
+        | Op::KbAddIntent
+        | Op::KbDelGroup
+        | Op::KbModGroup
+        | Op::KbDelIntent
+        | Op::KbModIntent => {
+            let groups = check
+                .knowledge()
+                .group_page(&ListGroups::default())
+                .await
+                .unwrap();
+            let intents = check
+                .knowledge()
+                .intent_page(&ListIntents::default())
+                .await
+                .unwrap();
+            let names: Vec<&str> = groups.group_list.iter().map(|g| g.name.as_str()).collect();
+            let questions: Vec<&str> = intents
+                .intent_list
+                .iter()
+                .map(|i| i.question.content())
+                .collect();
+            let (made, wanted) = match op {
+                Op::KbAddGroup => (names.iter().filter(|n| **n == "新组").count(), 1),
+                Op::KbAddIntent => (questions.iter().filter(|q| **q == "新问题").count(), 1),
+                Op::KbDelGroup => (
+                    usize::from(!names.contains(&"原组") && !questions.contains(&"原问题")),
+                    1,
+                ),
+                Op::KbModGroup => (usize::from(names.contains(&"改组")), 1),
+                Op::KbDelIntent => (usize::from(!questions.contains(&"原问题")), 1),
+                _ => (usize::from(questions.contains(&"改问题")), 1),
+            };
+            if made > wanted {
+                anomalies.push(format!("{op:?} was applied {made} times"));
+            }
+            if result.is_ok() && made != wanted {
+                anomalies.push(format!("{op:?} acknowledged but not applied"));
+            }
+            if matches!(result, Err(Error::Api { .. })) && made != 0 {
+                anomalies.push(format!("a refused {op:?} was applied"));
+            }
+            if matches!(op, Op::KbAddGroup | Op::KbAddIntent)
+                && let Err(err) = &result
+                && !err.is_outcome_unknown()
+                && !matches!(err, Error::Api { .. })
+            {
+                anomalies.push(format!(
+                    "an ambiguous {op:?} is not OutcomeUnknown: {err:?}"
+                ));
             }
         }
         _ => {}

@@ -11,8 +11,13 @@ mod consumer;
 mod errors;
 mod fault_matrix;
 mod faults;
+mod knowledge;
+#[cfg(feature = "consumer")]
+mod lanes;
 mod media;
 mod messages;
+#[cfg(all(unix, feature = "consumer"))]
+mod private_files;
 #[cfg(feature = "redis")]
 mod redis;
 mod secrets;

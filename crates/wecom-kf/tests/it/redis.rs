@@ -276,6 +276,21 @@ async fn redis_going_down_fails_open_with_a_warning() {
         .unwrap();
     let err = closed.account().list(0, 1).await.unwrap_err();
     assert!(err.to_string().contains("fail-closed"), "{err}");
+    // The cause is typed, not text: a program can tell "Redis is down" apart.
+    let inner = std::error::Error::source(&err)
+        .and_then(|e| e.downcast_ref::<std::sync::Arc<wecom_kf::Error>>())
+        .expect("a token error wraps the cause");
+    assert!(
+        matches!(
+            **inner,
+            wecom_kf::Error::Unreachable {
+                what: "Redis token cache",
+                ..
+            }
+        ),
+        "{inner:?}"
+    );
+    assert!(std::error::Error::source(&**inner).is_some());
 }
 
 #[tokio::test]

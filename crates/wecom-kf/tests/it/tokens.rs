@@ -181,3 +181,40 @@ impl TokenProvider for AlwaysNew {
         Box::pin(async {})
     }
 }
+
+/// gettoken and the calls decide retries the same way: with `retry_throttled` a
+/// throttled gettoken is retried too (before, its own loop never retried 45009).
+#[tokio::test]
+async fn gettoken_follows_the_same_retry_policy_as_calls() {
+    let em = emulator().await;
+    let throttled = wecom_kf_emulator::FaultRule {
+        fault: wecom_kf_emulator::Fault::Errcode { errcode: 45009 },
+        endpoint: Some("/cgi-bin/gettoken".to_owned()),
+        count: Some(1),
+        rate: None,
+    };
+    em.emulator().add_fault(throttled.clone());
+    let mut policy = wecom_kf::RetryPolicy::attempts(3).with_backoff(
+        std::time::Duration::from_millis(1),
+        std::time::Duration::from_millis(5),
+    );
+    policy.retry_throttled = true;
+    let patient = builder(&em).retry_policy(policy).build().unwrap();
+    patient.account().list(0, 1).await.unwrap();
+    assert_eq!(
+        calls(&em, "/cgi-bin/gettoken"),
+        2,
+        "throttled once, retried once"
+    );
+
+    // Without it a throttled gettoken is surfaced at once, as a throttled call is.
+    let em = emulator().await;
+    em.emulator().add_fault(throttled);
+    let err = client(&em).account().list(0, 1).await.unwrap_err();
+    assert_eq!(
+        err.api_code(),
+        Some(ErrCode::API_FREQ_OUT_OF_LIMIT),
+        "{err}"
+    );
+    assert_eq!(calls(&em, "/cgi-bin/gettoken"), 1);
+}

@@ -4,6 +4,7 @@
 pub(super) mod account;
 pub(super) mod contact_way;
 pub(super) mod customer;
+pub(super) mod knowledge;
 pub(super) mod qualification;
 pub(super) mod recall_msg;
 pub(super) mod send_msg;
