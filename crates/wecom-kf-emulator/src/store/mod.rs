@@ -27,7 +27,7 @@ pub use directory::MemberRow;
 pub use media::NewMedia;
 pub use messages::{MessageRow, Origin};
 pub use servicers::ServingStatus;
-pub use sessions::{MoveRow, MsgCodeRow, SessionRow};
+pub use sessions::{MoveRow, MsgCodeRow, QUEUED_CODE, SessionRow, TAKEN_CODE};
 pub use settings::CallbackRow;
 pub use tokens::TokenRow;
 
