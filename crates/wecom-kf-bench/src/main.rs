@@ -5,6 +5,7 @@
 //! target/release/wecom-kf-bench            # full run, a few minutes
 //! target/release/wecom-kf-bench --quick    # seconds: checks that every section works
 //! target/release/wecom-kf-bench --consumer # section 8 alone (add --quick to check it)
+//! target/release/wecom-kf-bench --knowledge # section 9 alone: `knowledge import` of 5,000 intents
 //! ```
 //!
 //! The emulator runs in a child process (this binary, re-run as `serve-emulator`), so
@@ -31,6 +32,7 @@ use wecom_kf_types::media::MediaType;
 
 mod callbacks;
 mod consumer;
+mod knowledge;
 mod messages;
 
 #[global_allocator]
@@ -112,6 +114,17 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     let mut emulator = Emulator::start()?;
+    // `--knowledge` measures section 9 alone.
+    if args.iter().any(|a| a == "--knowledge") {
+        let outcome = runtime.block_on(knowledge_only(&sizes, &emulator.base_url, cli.as_deref()));
+        emulator.stop();
+        let report = outcome?;
+        println!("{report}");
+        return match report.failed_checks {
+            0 => Ok(()),
+            n => Err(format!("{n} functional check(s) failed").into()),
+        };
+    }
     // `--consumer` measures section 8 alone.
     let consumer_only = args.iter().any(|a| a == "--consumer");
     let outcome = if consumer_only {
@@ -367,7 +380,11 @@ async fn run(sizes: &Sizes, base_url: &str, cli: Option<&Path>) -> Result<Report
     token_storm(sizes, base_url, &mut report).await?;
     list_all(sizes, &client, &media_id, &mut report).await?;
     match cli {
-        Some(cli) => cli_process(sizes, cli, base_url, &mut report)?,
+        Some(cli) => {
+            cli_process(sizes, cli, base_url, &mut report)?;
+            let token = client.token_provider().token().await?.expose().to_owned();
+            knowledge::run(sizes, cli, base_url, &token, &mut report).await?;
+        }
         None => {
             report
                 .line("cli: skipped (build wecom-kf-cli next to this binary, or pass --cli PATH)");
@@ -390,6 +407,24 @@ async fn run(sizes: &Sizes, base_url: &str, cli: Option<&Path>) -> Result<Report
     )?;
     callbacks::open(sizes, &mut report)?;
     callbacks::receiver(sizes, &mut report).await?;
+    Ok(report)
+}
+
+/// Section 9 alone: the knowledge import needs the CLI.
+async fn knowledge_only(
+    sizes: &Sizes,
+    base_url: &str,
+    cli: Option<&Path>,
+) -> Result<Report, BoxError> {
+    let mut report = Report::default();
+    let cli = cli.ok_or("--knowledge needs wecom-kf next to this binary, or --cli PATH")?;
+    let token = client(base_url)?
+        .token_provider()
+        .token()
+        .await?
+        .expose()
+        .to_owned();
+    knowledge::run(sizes, cli, base_url, &token, &mut report).await?;
     Ok(report)
 }
 

@@ -4,8 +4,9 @@ use clap::{Parser, Subcommand};
 
 use crate::commands::{
     account::AccountCommand, callback::CallbackCommand, customer::CustomerCommand,
-    media::MediaCommand, msg::MsgCommand, sandbox::SandboxCommand, serve::Serve,
-    servicer::ServicerCommand, session::SessionCommand, stats::StatsCommand, token::TokenCommand,
+    dead_letters::DeadLettersCommand, knowledge::KnowledgeCommand, media::MediaCommand,
+    msg::MsgCommand, sandbox::SandboxCommand, serve::Serve, servicer::ServicerCommand,
+    session::SessionCommand, stats::StatsCommand, token::TokenCommand,
 };
 use crate::options::Global;
 
@@ -39,12 +40,17 @@ pub enum Command {
     /// Run a bot in production: the callback receiver and the consumer in one process,
     /// each message to --exec, --webhook or stdout, with /healthz and /metrics.
     Serve(Serve),
+    /// The messages serve gave up on: list, show, retry through the bot, drop.
+    DeadLetters(DeadLettersCommand),
     /// Callback tools: check a URL, open a captured callback, build a test one.
     #[command(subcommand)]
     Callback(CallbackCommand),
     /// Customers' profiles.
     #[command(subcommand)]
     Customer(CustomerCommand),
+    /// The knowledge base (知识库): groups and Q&A, and a FAQ file in and out.
+    #[command(subcommand)]
+    Knowledge(KnowledgeCommand),
     /// Daily statistics of an account and its servicers.
     #[command(subcommand)]
     Stats(StatsCommand),

@@ -50,12 +50,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             commands::session::run(command, &context::Context::new(&cli.global).await?).await
         }
         Command::Serve(serve) => commands::serve::run(serve, &cli.global).await,
+        Command::DeadLetters(command) => commands::dead_letters::run(command, &cli.global).await,
         Command::Callback(command) => commands::callback::run(command, &cli.global).await,
         Command::Msg(command) => {
             commands::msg::run(command, &context::Context::new(&cli.global).await?).await
         }
         Command::Customer(command) => {
             commands::customer::run(command, &context::Context::new(&cli.global).await?).await
+        }
+        Command::Knowledge(command) => {
+            commands::knowledge::run(command, &context::Context::new(&cli.global).await?).await
         }
         Command::Stats(command) => {
             commands::stats::run(command, &context::Context::new(&cli.global).await?).await

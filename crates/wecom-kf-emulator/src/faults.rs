@@ -31,6 +31,12 @@ pub enum Fault {
     NonJson,
     /// Do the work, then answer 200 with a valid but 8 MiB JSON body.
     Oversized,
+    /// Answer normally (status, headers, `Content-Length`), but close the connection
+    /// after this many bytes of the body: a download cut in the middle.
+    CutBody {
+        /// Bytes of the body sent before the cut.
+        after_bytes: u64,
+    },
 }
 
 impl Fault {
@@ -45,6 +51,7 @@ impl Fault {
             Fault::Truncate => "truncate",
             Fault::NonJson => "non_json",
             Fault::Oversized => "oversized",
+            Fault::CutBody { .. } => "cut_body",
         }
     }
 }

@@ -42,6 +42,7 @@ mod world;
 
 pub use api::{api_paths, check_request};
 pub use config::{Config, DEMO_CORP_ID, DEMO_SECRET, FIRST_AGENT_ID};
+pub use control::CUSTOMER_MEDIA_MAX_BYTES;
 pub use control::registry::control_routes;
 pub use control::{Command, Done, Verb};
 pub use faults::{Fault, FaultRule};

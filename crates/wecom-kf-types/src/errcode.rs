@@ -173,6 +173,8 @@ catalogue! {
     NO_CONSULTATION_IN_48H = 95031, "客户48小时内未发起过咨询", "customer has not consulted within 48 hours";
     /// 客服组件的聊天记录权限已过期.
     COMPONENT_CHAT_PERMISSION_EXPIRED = 95032, "微信客服组件的聊天记录权限已过期", "kf component chat permission expired";
+    /// 文件超过20M，需分块下载.
+    MEDIA_NEEDS_RANGE = 830_002, "文件超过20M，需使用Range分块下载（每块不超过20M）", "file over 20 MB: download it in Range chunks of at most 20 MB";
     /// Not a WeCom code: `wecom-kf-emulator` answers it for a `/cgi-bin/` path it does
     /// not serve. No WeCom errcode is 404, so it can never be mistaken for one.
     NOT_IMPLEMENTED_BY_EMULATOR = 404, "模拟器未实现该接口（wecom-kf-emulator，非企业微信错误码）", "not implemented by wecom-kf-emulator";
@@ -236,6 +238,12 @@ impl ErrCode {
             }
             404 => {
                 "this path is not served by wecom-kf-emulator (not a WeCom error); check the path, or run against the real service"
+            }
+            830_002 => {
+                "a file over 20 MB is served only in Range chunks of at most 20 MB; client.media().download() and download_to() do that for you"
+            }
+            40007 => {
+                "temporary media lasts 3 days: an expired or unknown media_id cannot be downloaded or sent; upload the file again"
             }
             95004 => {
                 "the account does not exist (deleted, or belongs to another corp); list the accounts to find its id"

@@ -28,6 +28,9 @@ pub const VOICE_MAX_BYTES: u64 = 2 * 1024 * 1024;
 pub const VIDEO_MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// Largest plain file upload: 20 MB.
 pub const FILE_MAX_BYTES: u64 = 20 * 1024 * 1024;
+/// Largest piece of one `media/get` answer: a file over this size is only served in
+/// `Range` chunks of at most this size (errcode 830002 otherwise).
+pub const MEDIA_CHUNK_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// How long an uploaded temporary media stays usable: 3 days.
 pub const MEDIA_TTL_SECS: u64 = 3 * 24 * 3600;
 /// kf accounts a verified corp may hold.

@@ -33,7 +33,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -60,6 +59,9 @@ pub struct ReceiverConfig {
     /// Events queued and not yet read before the receiver answers 503, so that WeCom
     /// retries later instead of the event being lost. Default 1024.
     pub queue: usize,
+    /// Time to read a request's body (by [`Receiver::router`]); a client slower than
+    /// this is answered 408. Default 10 s (WeCom sends an envelope in one packet).
+    pub body_timeout: Duration,
 }
 
 impl Default for ReceiverConfig {
@@ -70,6 +72,7 @@ impl Default for ReceiverConfig {
             dedup_capacity: 100_000,
             max_body: MAX_BODY_BYTES,
             queue: 1024,
+            body_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -130,8 +133,28 @@ impl Seen {
     }
 }
 
+/// The callback key in use, and the one before it while its grace lasts.
+struct Keys {
+    current: Crypto,
+    previous: Option<(Crypto, Instant)>,
+}
+
+impl Keys {
+    /// `f` with the current key; if that fails and the previous key's grace has not
+    /// run out, `f` with the previous one. The current key's error otherwise.
+    fn try_each<T>(&self, f: impl Fn(&Crypto) -> Result<T, CryptoError>) -> Result<T, CryptoError> {
+        match f(&self.current) {
+            Ok(value) => Ok(value),
+            Err(err) => match &self.previous {
+                Some((previous, until)) if Instant::now() < *until => f(previous).map_err(|_| err),
+                _ => Err(err),
+            },
+        }
+    }
+}
+
 struct Inner {
-    crypto: Crypto,
+    keys: std::sync::RwLock<Keys>,
     config: ReceiverConfig,
     seen: Mutex<Seen>,
     queue: mpsc::Sender<CallbackEvent>,
@@ -151,7 +174,7 @@ pub struct Receiver {
 impl fmt::Debug for Receiver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
-            .field("crypto", &self.inner.crypto)
+            .field("crypto", &self.keys().current)
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
@@ -177,7 +200,10 @@ impl Receiver {
         let (queue, events) = mpsc::channel(config.queue.max(1));
         let receiver = Receiver {
             inner: Arc::new(Inner {
-                crypto,
+                keys: std::sync::RwLock::new(Keys {
+                    current: crypto,
+                    previous: None,
+                }),
                 config,
                 seen: Mutex::default(),
                 queue,
@@ -189,6 +215,31 @@ impl Receiver {
             }),
         };
         (receiver, events)
+    }
+
+    fn keys(&self) -> std::sync::RwLockReadGuard<'_, Keys> {
+        self.inner
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Switch to a new callback Token and EncodingAESKey (e.g. on SIGHUP) without
+    /// dropping a callback: from now on callbacks and URL checks signed with `crypto`
+    /// are accepted, and those signed with the key in use until now for `grace` more
+    /// (WeCom's retries of deliveries it signed before the admin console switched).
+    pub fn rotate(&self, crypto: Crypto, grace: Duration) {
+        let mut keys = self
+            .inner
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let old = std::mem::replace(&mut keys.current, crypto);
+        keys.previous = Some((old, Instant::now() + grace));
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "callback key rotated; the previous one is accepted during the grace"
+        );
     }
 
     /// What it did so far.
@@ -242,7 +293,7 @@ impl Receiver {
             return self.refuse(403, &err);
         }
         if get {
-            return match self.inner.crypto.verify_url(&query) {
+            return match self.keys().try_each(|c| c.verify_url(&query)) {
                 Ok(plain) => {
                     self.inner.url_checks.fetch_add(1, Ordering::Relaxed);
                     Answer::new(200, plain)
@@ -259,9 +310,8 @@ impl Receiver {
             return self.refuse(413, &err);
         }
         let parsed = self
-            .inner
-            .crypto
-            .open(&query, body)
+            .keys()
+            .try_each(|c| c.open(&query, body))
             .and_then(|xml| CallbackEvent::parse(&xml).map(|event| (xml, event)));
         let (xml, event) = match parsed {
             Ok(parsed) => parsed,
@@ -315,18 +365,32 @@ impl Receiver {
     pub fn router(&self, path: &str) -> Router {
         let limit = self.inner.config.max_body;
         Router::new()
-            .route(path, any(serve))
+            .route(path, any(answer))
             .layer(DefaultBodyLimit::max(limit))
             .with_state(self.clone())
     }
 }
 
-async fn serve(
+async fn answer(
     State(receiver): State<Receiver>,
     method: Method,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
+    let config = &receiver.inner.config;
+    // A client that trickles its body must not hold the handler: bounded in time and size.
+    let body = match tokio::time::timeout(
+        config.body_timeout,
+        axum::body::to_bytes(body, config.max_body),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "body too large or broken").into_response();
+        }
+        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "body not sent in time").into_response(),
+    };
     let answer = receiver.handle(method.as_str(), query.as_deref().unwrap_or_default(), &body);
     (
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -334,4 +398,93 @@ async fn serve(
         answer.body,
     )
         .into_response()
+}
+
+/// How [`serve`] treats slow and idle clients.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServeLimits {
+    /// Time for a client to send its request headers, and for a kept-alive connection
+    /// to start its next request; past it the connection is closed. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// On shutdown, how long open connections may finish their request. Default 10 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serve `app` (e.g. [`Receiver::router`]) on `listener` until `shutdown` completes,
+/// like `axum::serve(..).with_graceful_shutdown(..)` but with a header-read and idle
+/// timeout, so slow clients cannot hold connections open when it is exposed directly.
+/// On shutdown it stops accepting, lets open requests finish within the grace, and
+/// returns.
+///
+/// ```no_run
+/// # async fn demo(receiver: wecom_kf::callback::Receiver) -> std::io::Result<()> {
+/// use wecom_kf::callback::{ServeLimits, serve};
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// serve(listener, receiver.router("/callback"), ServeLimits::default(), async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// })
+/// .await;
+/// # Ok(()) }
+/// ```
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ServeLimits,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    // Out of file descriptors and the like: pause instead of spinning.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Reap finished connections so the set does not grow with the process's age.
+        while connections.try_join_next().is_some() {}
+        let service = TowerToHyperService::new(app.clone());
+        let header_read_timeout = limits.header_read_timeout;
+        let mut stopped = stopped.clone();
+        connections.spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = async { let _ = stopped.wait_for(|s| *s).await; } => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(limits.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    connections.abort_all();
 }

@@ -228,18 +228,21 @@ impl ClientBuilder {
             max_response_bytes: self.max_response_bytes,
             urls: Arc::default(),
         };
+        let mut gettoken = None;
         let tokens: Arc<dyn TokenProvider> = match (self.provider, self.corp_id, self.secret) {
             (Some(provider), _, _) => provider,
             (None, Some(corp_id), Some(secret)) => {
                 if corp_id.is_empty() || secret.is_empty() {
                     return Err(Error::Config("corp id and secret must not be empty".into()));
                 }
-                let source: Arc<dyn TokenSource> = Arc::new(GetTokenSource::new(
+                let fetcher = Arc::new(GetTokenSource::new(
                     transport.clone(),
                     corp_id.clone(),
                     secret.clone(),
                     self.retry.clone(),
                 ));
+                gettoken = Some(fetcher.clone());
+                let source: Arc<dyn TokenSource> = fetcher;
                 #[cfg(feature = "redis")]
                 let source: Arc<dyn TokenSource> = match self.redis {
                     Some(redis) => Arc::new(redis.source(source, &corp_id, &secret)),
@@ -263,6 +266,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 transport,
                 tokens,
+                gettoken,
                 retry: self.retry,
             }),
         })
@@ -272,6 +276,8 @@ impl ClientBuilder {
 struct Inner {
     transport: Transport,
     tokens: Arc<dyn TokenProvider>,
+    /// The gettoken fetcher behind `tokens`, when the client has a secret.
+    gettoken: Option<Arc<GetTokenSource>>,
     retry: RetryPolicy,
 }
 
@@ -317,8 +323,43 @@ impl Client {
         &self.inner.tokens
     }
 
+    /// Use a new app secret from now on (after it was reset in the admin console),
+    /// without a new client: the current access_token is dropped, and the next call
+    /// gets one with `secret`. Calls in flight finish with the token they hold. The
+    /// same secret again changes nothing.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wecom_kf::Client) -> Result<(), wecom_kf::Error> {
+    /// client.set_secret(std::env::var("WECOM_KF_SECRET").unwrap_or_default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_secret(&self, secret: impl Into<Secret>) -> Result<(), Error> {
+        let secret = secret.into();
+        let Some(gettoken) = &self.inner.gettoken else {
+            return Err(Error::Config(
+                "this client gets its tokens from a token provider: it has no secret to change"
+                    .into(),
+            ));
+        };
+        if secret.is_empty() {
+            return Err(Error::Config("the secret must not be empty".into()));
+        }
+        // The same secret again (a reload that changed something else): keep the token.
+        if !gettoken.set_secret(secret) {
+            return Ok(());
+        }
+        if let Some(token) = self.inner.tokens.cached() {
+            self.inner.tokens.invalidate(&token).await;
+        }
+        Ok(())
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
+    }
+
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// Call any JSON endpoint: validate, send with the token, retry as the policy and

@@ -189,6 +189,30 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+
+    /// `media/get` answered something that is neither the file nor a JSON error (an
+    /// HTML page with HTTP 200, no `Content-Disposition`), or its pieces did not add
+    /// up (a `Content-Range` other than the one asked for, a size that changed, fewer
+    /// bytes than announced). Retried like any read; nothing of it is kept as the file.
+    #[error("{endpoint}: not the file: {detail}{}", after(*attempts))]
+    NotTheFile {
+        /// The path called.
+        endpoint: &'static str,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// What was wrong.
+        detail: String,
+    },
+
+    /// Writing a downloaded file failed.
+    #[error("could not write {path}: {source}")]
+    Save {
+        /// The file.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn states(states: &[ServiceState]) -> String {
@@ -257,7 +281,8 @@ impl Error {
             Error::Transport { .. }
             | Error::Timeout { .. }
             | Error::Decode { .. }
-            | Error::ResponseTooLarge { .. } => true,
+            | Error::ResponseTooLarge { .. }
+            | Error::NotTheFile { .. } => true,
             Error::Token(inner) => inner.is_transient(),
             _ => false,
         }
@@ -271,7 +296,8 @@ impl Error {
             | Error::Transport { attempts, .. }
             | Error::Timeout { attempts, .. }
             | Error::Decode { attempts, .. }
-            | Error::ResponseTooLarge { attempts, .. } => *attempts = n,
+            | Error::ResponseTooLarge { attempts, .. }
+            | Error::NotTheFile { attempts, .. } => *attempts = n,
             _ => {}
         }
         self

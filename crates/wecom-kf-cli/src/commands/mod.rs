@@ -4,6 +4,8 @@ pub mod account;
 pub(crate) mod bot;
 pub mod callback;
 pub mod customer;
+pub mod dead_letters;
+pub mod knowledge;
 pub mod media;
 pub mod msg;
 pub mod sandbox;

@@ -424,7 +424,9 @@ async fn chat(
         "You are a customer writing to {open_kfid}; the bot is {}. An empty line or Ctrl-D ends.",
         exec.as_deref().unwrap_or("an echo bot")
     );
-    let sink = exec.map_or(super::bot::Sink::Echo, super::bot::Sink::Exec);
+    let sink = exec.map_or(super::bot::Sink::Echo, |cmd| {
+        super::bot::Sink::Exec(cmd, super::bot::DEFAULT_HANDLER_TIMEOUT)
+    });
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     let lines = futures_util::stream::unfold(stdin, |mut stdin| async move {
         use tokio::io::AsyncBufReadExt as _;
@@ -449,7 +451,9 @@ async fn console(listen: &str, exec: Option<String>, no_bot: bool) -> Result<(),
     let pipeline = if no_bot {
         None
     } else {
-        let sink = exec.map_or(super::bot::Sink::Echo, super::bot::Sink::Exec);
+        let sink = exec.map_or(super::bot::Sink::Echo, |cmd| {
+            super::bot::Sink::Exec(cmd, super::bot::DEFAULT_HANDLER_TIMEOUT)
+        });
         Some(sandbox_bot(&sandbox, &client, sink).await?)
     };
     println!("console: {}/__emulator/console", sandbox.base_url());

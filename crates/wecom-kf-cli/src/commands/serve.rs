@@ -15,7 +15,7 @@ use clap::Args;
 use wecom_kf::callback::Crypto;
 use wecom_kf::consumer::ConsumerConfig;
 
-use super::bot::{Parts, Sink, open_store, sandbox_crypto, start, terminated};
+use super::bot::{Parts, Sink, open_store, sandbox_crypto, start, terminated, webhook_client};
 use crate::config::{ServeSettings, config_path, load_profile};
 use crate::context::Context;
 use crate::error::CliError;
@@ -40,6 +40,8 @@ pub struct Serve {
     #[arg(
         long,
         env = "WECOM_KF_SERVE_STORE",
+        // A Redis URL may hold a password: --help never shows the value.
+        hide_env_values = true,
         value_name = "sqlite:PATH|redis://…"
     )]
     store: Option<String>,
@@ -48,13 +50,20 @@ pub struct Serve {
     #[arg(
         long,
         env = "WECOM_KF_SERVE_EXEC",
+        hide_env_values = true,
         conflicts_with = "webhook",
         value_name = "CMD"
     )]
     exec: Option<String>,
     /// POST each message as JSON here. A 2xx: handled; a JSON answer may carry a reply:
     /// {"reply":"text"} or {"messages":[{"msgtype":"text","text":{"content":"…"}}]}.
-    #[arg(long, env = "WECOM_KF_SERVE_WEBHOOK", value_name = "URL")]
+    // A webhook URL often carries a key (`?key=…`).
+    #[arg(
+        long,
+        env = "WECOM_KF_SERVE_WEBHOOK",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     webhook: Option<String>,
     /// Seconds between polls of each account (the fallback when no callback comes).
     /// Default 10.
@@ -67,6 +76,11 @@ pub struct Serve {
     /// before another takes its accounts over. Longer than one handler run. Default 30.
     #[arg(long, env = "WECOM_KF_SERVE_LEASE", value_name = "SECS")]
     lease: Option<u64>,
+    /// Seconds one handler run (`--exec`, `--webhook`) may take; then it is a failed
+    /// attempt (`--exec`: killed with its whole process group). Shorter than the lease.
+    /// Default: two thirds of the lease.
+    #[arg(long, env = "WECOM_KF_SERVE_HANDLER_TIMEOUT", value_name = "SECS")]
+    handler_timeout: Option<u64>,
     /// Handler runs at once (customers side by side; each customer's messages stay in
     /// order, one after another). Default 64.
     #[arg(long, env = "WECOM_KF_SERVE_CONCURRENCY", value_name = "N")]
@@ -81,6 +95,10 @@ pub struct Serve {
         default_missing_value = "10"
     )]
     batch: Option<u64>,
+    /// Check the configuration, the callback Token and EncodingAESKey, the credentials
+    /// (one gettoken) and the store, say what is wrong, and exit without serving.
+    #[arg(long)]
+    check: bool,
 }
 
 /// Serve's settings, resolved: flag, environment, profile, default.
@@ -93,6 +111,7 @@ struct Settings {
     poll: Duration,
     max_attempts: u32,
     lease: Duration,
+    handler_timeout: Duration,
     concurrency: usize,
     /// 1: one message at a time.
     batch: usize,
@@ -141,6 +160,16 @@ impl Serve {
         }
         let poll = positive("--poll", self.poll.or(file.poll).unwrap_or(10))?;
         let lease = positive("--lease", self.lease.or(file.lease).unwrap_or(30))?;
+        let handler_timeout = match self.handler_timeout.or(file.handler_timeout) {
+            Some(secs) => Duration::from_secs(positive("--handler-timeout", secs)?),
+            None => Duration::from_secs(lease) * 2 / 3,
+        };
+        if handler_timeout >= Duration::from_secs(lease) {
+            return Err(CliError::Usage(format!(
+                "--handler-timeout must be shorter than --lease ({lease} s), got {} s: a run that outlasts the lease runs beside the next holder's",
+                handler_timeout.as_secs()
+            )));
+        }
         let max_attempts = self.max_attempts.or(file.max_attempts).unwrap_or(5);
         positive("--max-attempts", u64::from(max_attempts))?;
         let concurrency = positive(
@@ -173,13 +202,14 @@ impl Serve {
             poll: Duration::from_secs(poll),
             max_attempts,
             lease: Duration::from_secs(lease),
+            handler_timeout,
             concurrency,
             batch,
         })
     }
 }
 
-fn store_path(spec: Option<&str>) -> Result<PathBuf, CliError> {
+pub(crate) fn store_path(spec: Option<&str>) -> Result<PathBuf, CliError> {
     if let Some(spec) = spec {
         return spec
             .strip_prefix("sqlite:")
@@ -209,12 +239,19 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
         Some(path) => load_profile(&path, &global.profile)?.serve,
         None => ServeSettings::default(),
     };
+    let check = serve.check;
     let settings = serve.resolve(file)?;
+    if check {
+        return self::check(&settings, global).await;
+    }
     let crypto = crypto(global)?;
     let ctx = Context::new(global).await?;
     let sink = match settings.sink {
-        SinkSpec::Exec(cmd) => Sink::Exec(cmd),
-        SinkSpec::Webhook(url) => Sink::Webhook(url, reqwest::Client::new()),
+        SinkSpec::Exec(cmd) => Sink::Exec(cmd, settings.handler_timeout),
+        SinkSpec::Webhook(url) => Sink::Webhook(
+            url,
+            webhook_client(settings.handler_timeout).map_err(CliError::Config)?,
+        ),
         SinkSpec::Stdout => Sink::Stdout,
     };
     let mut config = ConsumerConfig::default();
@@ -241,8 +278,116 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
         }
         spec => start(parts, open_store(&store_path(spec)?)?).await?,
     };
-    terminated().await;
+    reload_until_terminated(&pipeline, &ctx.client, global).await;
     pipeline.stop().await
+}
+
+/// How long callbacks signed with the previous key stay accepted after a reload: WeCom
+/// retries a delivery for a few minutes, signed as it was first sent.
+const KEY_GRACE: Duration = Duration::from_secs(600);
+
+/// Serve until SIGTERM or Ctrl-C; on each SIGHUP re-read the secret and the callback
+/// settings and switch to them without dropping a callback. A reload whose settings
+/// are invalid changes nothing and says why.
+async fn reload_until_terminated(
+    pipeline: &super::bot::Pipeline,
+    client: &wecom_kf::Client,
+    global: &Global,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut hup) = signal(SignalKind::hangup()) {
+            let mut stop = std::pin::pin!(terminated());
+            loop {
+                tokio::select! {
+                    () = &mut stop => return,
+                    _ = hup.recv() => match reload(pipeline, client, global).await {
+                        Ok(what) => eprintln!("reloaded: {what}"),
+                        Err(err) => eprintln!("reload refused, nothing changed: {}", err.render().trim_start_matches("error: ")),
+                    },
+                }
+            }
+        }
+    }
+    terminated().await;
+}
+
+/// Read the settings again; switch the callback key and the secret when they changed.
+async fn reload(
+    pipeline: &super::bot::Pipeline,
+    client: &wecom_kf::Client,
+    global: &Global,
+) -> Result<String, CliError> {
+    // Everything is read and checked before anything changes.
+    let crypto = crypto(global)?;
+    let secret = if global.sandbox {
+        None
+    } else {
+        let profile = match config_path() {
+            Some(path) => load_profile(&path, &global.profile)?,
+            None => crate::config::Profile::default(),
+        };
+        Some(crate::config::credentials(&profile)?.secret)
+    };
+    pipeline.receiver.rotate(crypto, KEY_GRACE);
+    let mut what = format!(
+        "the callback Token and EncodingAESKey (the previous ones accepted for {} more minutes)",
+        KEY_GRACE.as_secs() / 60
+    );
+    if let Some(secret) = secret {
+        client.set_secret(secret).await?;
+        what.push_str(" and the app secret");
+    }
+    Ok(what)
+}
+
+/// `serve --check`: each thing serve needs, in the order serve needs it, one line
+/// each; the first that fails ends the check with what is wrong.
+async fn check(settings: &Settings, global: &Global) -> Result<(), CliError> {
+    let fail = |what: &str, why: &dyn std::fmt::Display| {
+        CliError::Config(format!("serve --check: {what}: {why}"))
+    };
+    let plain = |e: &CliError| e.render().trim_start_matches("error: ").to_owned();
+    eprintln!(
+        "ok: configuration (listen {}, path {})",
+        settings.listen, settings.path
+    );
+    crypto(global).map_err(|e| fail("the callback Token and EncodingAESKey", &plain(&e)))?;
+    eprintln!("ok: the callback Token and EncodingAESKey");
+    let ctx = Context::new(global)
+        .await
+        .map_err(|e| fail("the credentials", &plain(&e)))?;
+    ctx.client
+        .token_provider()
+        .token()
+        .await
+        .map_err(|e| fail("the credentials were refused", &e))?;
+    eprintln!("ok: the credentials (an access_token was issued)");
+    // The store: reachable, and readable (its dead letters counted).
+    let timeout = Duration::from_secs(5);
+    let count = match settings.store.as_deref() {
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            let store = wecom_kf::consumer::RedisStore::open(url, "wecom-kf")
+                .map_err(|e| fail("the store", &e))?;
+            tokio::time::timeout(
+                timeout,
+                wecom_kf::consumer::Store::dead_letter_count(&store),
+            )
+            .await
+            .map_err(|_| fail("the store", &"no answer within 5 s"))?
+            .map_err(|e| fail("the store is unreachable", &e))?
+        }
+        spec => {
+            let store =
+                open_store(&store_path(spec)?).map_err(|e| fail("the store", &plain(&e)))?;
+            wecom_kf::consumer::Store::dead_letter_count(&store)
+                .await
+                .map_err(|e| fail("the store", &e))?
+        }
+    };
+    eprintln!("ok: the store ({count} dead letters)");
+    Ok(())
 }
 
 #[cfg(test)]

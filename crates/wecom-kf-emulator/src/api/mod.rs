@@ -96,7 +96,7 @@ fn host(headers: &HeaderMap) -> String {
 }
 
 /// A fault that acts before the call is handled; `Some` is the whole answer.
-async fn before(
+pub(crate) async fn before(
     fault: Option<&Fault>,
     conn: Option<&Conn>,
     ip: Option<IpAddr>,
@@ -124,7 +124,11 @@ async fn before(
 }
 
 /// A fault that acts after the call was handled (and committed).
-async fn after(fault: Option<Fault>, response: Response, conn: Option<&Conn>) -> Response {
+pub(crate) async fn after(
+    fault: Option<Fault>,
+    response: Response,
+    conn: Option<&Conn>,
+) -> Response {
     let Some(fault) = fault else { return response };
     match fault {
         Fault::DropAfterCommit => match conn {
@@ -149,8 +153,49 @@ async fn after(fault: Option<Fault>, response: Response, conn: Option<&Conn>) ->
             body.extend_from_slice(br#""}"#);
             reply::raw_json(body)
         }
+        Fault::CutBody { after_bytes } => cut(response, after_bytes),
         _ => response,
     }
+}
+
+/// The answer as it is (status, headers, `Content-Length`) but the connection closed
+/// after `after_bytes` bytes of its body: a connection cut in the middle of a download.
+pub(crate) fn cut(response: Response, after_bytes: u64) -> Response {
+    use futures_util::StreamExt as _;
+    enum Cut<S> {
+        Passing(S, u64),
+        Failing,
+        Done,
+    }
+    let (parts, body) = response.into_parts();
+    let start = Cut::Passing(body.into_data_stream(), after_bytes);
+    let stream = futures_util::stream::unfold(start, |state| async move {
+        match state {
+            Cut::Passing(mut stream, left) => match stream.next().await {
+                Some(Ok(bytes)) if (bytes.len() as u64) < left => {
+                    let left = left - bytes.len() as u64;
+                    Some((Ok(bytes), Cut::Passing(stream, left)))
+                }
+                Some(Ok(bytes)) => {
+                    let head = bytes.slice(..usize::try_from(left).unwrap_or(bytes.len()));
+                    Some((Ok(head), Cut::Failing))
+                }
+                Some(Err(e)) => Some((Err(std::io::Error::other(e)), Cut::Done)),
+                None => None,
+            },
+            // An error from the body makes hyper close the connection mid-answer. Once
+            // pending first, so that hyper flushes what was sent before it closes.
+            Cut::Failing => Some((
+                {
+                    tokio::task::yield_now().await;
+                    Err(std::io::Error::other("connection cut by fault injection"))
+                },
+                Cut::Done,
+            )),
+            Cut::Done => None,
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// Decode the request: 40058 "Warning: wrong json format." for broken JSON, 40058 for

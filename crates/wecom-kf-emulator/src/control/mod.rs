@@ -43,6 +43,8 @@ use serde_json::{Map, Value};
 use wecom_kf_types::ErrCode;
 
 use crate::accept::Conn;
+pub use media::CUSTOMER_MEDIA_MAX_BYTES;
+
 use crate::reply::{self, Rejection};
 use crate::state::Emulator;
 

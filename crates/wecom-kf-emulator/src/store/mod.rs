@@ -6,6 +6,7 @@
 //! (see `World`) serialises writers, which also makes caps atomic.
 
 mod accounts;
+pub(crate) mod blobs;
 mod customers;
 mod directory;
 mod knowledge;
@@ -17,6 +18,7 @@ mod settings;
 mod tokens;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use wecom_kf_types::ErrCode;
@@ -24,7 +26,7 @@ use wecom_kf_types::ErrCode;
 pub use accounts::AccountRow;
 pub use customers::{CustomerRow, EnterRow, UpgradeRow};
 pub use directory::MemberRow;
-pub use media::NewMedia;
+pub use media::{MediaRow, NewMedia};
 pub use messages::{MessageRow, Origin};
 pub use servicers::ServingStatus;
 pub use sessions::{MoveRow, MsgCodeRow, QUEUED_CODE, SessionRow, TAKEN_CODE};
@@ -50,6 +52,8 @@ pub struct Store {
     messages: messages::Messages,
     settings: settings::Settings,
     knowledge: knowledge::Knowledge,
+    /// The bytes of customers' media, read and written outside the store's lock.
+    blobs: Arc<blobs::Blobs>,
 }
 
 /// A failure of the store itself (disk full, corrupt file): answered as `-1`.
@@ -111,6 +115,10 @@ impl Store {
             messages: messages::Messages::load(&db)?,
             settings: settings::Settings::load(&db)?,
             knowledge: knowledge::Knowledge::load(&db)?,
+            blobs: Arc::new(
+                blobs::Blobs::for_db(path)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            ),
             db,
         })
     }
@@ -152,7 +160,7 @@ impl Store {
     pub fn reset(&mut self) -> Result<(), ErrCode> {
         self.db
             .execute_batch(
-                "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; \
+                "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; DELETE FROM customer_media; \
                  DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
                  DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
                  DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; DELETE FROM session_moves; \
@@ -171,6 +179,12 @@ impl Store {
         self.settings.clear();
         // A corp always has its default group: loading the emptied tables recreates it.
         self.knowledge = knowledge::Knowledge::load(&self.db).map_err(|e| busy(&e))?;
+        self.blobs.clear();
         Ok(())
+    }
+
+    /// The blob store, to read and write customers' media outside the lock.
+    pub(crate) fn blobs(&self) -> Arc<blobs::Blobs> {
+        self.blobs.clone()
     }
 }

@@ -84,7 +84,6 @@ pub struct SessionRow {
     pub last_customer_msg_at: i64,
     /// API sends since that message (at most 5: 95001).
     pub sends_since_customer: u32,
-    /// Whether the first move to the queue or a servicer issued its reply code.
     /// The reply codes issued so far: [`QUEUED_CODE`] for the first move to 2,
     /// [`TAKEN_CODE`] for the first move to 3 (a file from before kept `1` for either).
     pub reply_codes: u8,

@@ -7,7 +7,7 @@ use wecom_kf_types::media::{Format, MediaType};
 use super::World;
 use crate::ids;
 use crate::reply::Rejection;
-use crate::store::NewMedia;
+use crate::store::{MediaRow, NewMedia};
 
 /// One uploaded file, as the multipart part gave it.
 pub(crate) struct Upload<'a> {
@@ -36,6 +36,48 @@ impl World<'_> {
             created_at: self.now,
         })?;
         Ok((media_id, self.now))
+    }
+
+    /// `POST /__emulator/customers/{id}/media`, after the bytes were stored: record a
+    /// customer's upload, typed by its Content-Type. Answers the type.
+    pub(crate) fn add_customer_media(
+        &mut self,
+        media_id: &str,
+        external_userid: &str,
+        filename: &str,
+        content_type: &str,
+        size: u64,
+    ) -> Result<MediaType, Rejection> {
+        self.known_customer(external_userid)?;
+        let media_type = MediaType::from_content_type(content_type);
+        self.store.insert_customer_media(
+            media_id,
+            MediaRow {
+                media_type,
+                created_at: self.now,
+                filename: filename.to_owned(),
+                content_type: content_type.to_owned(),
+                size,
+                customer: Some(external_userid.to_owned()),
+            },
+        )?;
+        Ok(media_type)
+    }
+
+    /// `media/get`: what is known of a media id uploaded in the last 3 days, by an app
+    /// or a customer (40007 for an unknown or expired one).
+    pub(crate) fn media_to_serve(&self, media_id: &str) -> Result<MediaRow, Rejection> {
+        let media = self
+            .store
+            .media(media_id)
+            .ok_or_else(|| Rejection::with(ErrCode::INVALID_MEDIA_ID, "unknown media_id"))?;
+        if self.now - media.created_at >= i64::try_from(MEDIA_TTL_SECS).unwrap_or(i64::MAX) {
+            return Err(Rejection::with(
+                ErrCode::INVALID_MEDIA_ID,
+                "media_id expired (temporary media lasts 3 days)",
+            ));
+        }
+        Ok(media.clone())
     }
 
     /// A media id of this kind, uploaded in the last 3 days (40007 otherwise).

@@ -381,3 +381,38 @@ async fn the_registered_callback_survives_kill_9() {
     let snapshot = last.get("/__emulator/console/snapshot").await;
     assert_eq!(snapshot["callback_url"], Value::Null);
 }
+
+#[tokio::test]
+async fn customer_media_survives_kill_9() {
+    use crate::media::{customer, customer_upload, get, pattern};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kf.db");
+    let db = db.to_str().unwrap();
+    let mut emulator = start(db, &[]);
+    let api = Api::remote(&emulator.base, None).await;
+    let who = customer(&api).await;
+    let mut acknowledged = Vec::new();
+    for (i, len) in [10, 1_000, 3 * 1024 * 1024].into_iter().enumerate() {
+        let data = pattern(len + i);
+        let up = customer_upload(
+            &api,
+            &who,
+            &format!("f{i}.bin"),
+            "application/pdf",
+            data.clone(),
+        )
+        .await;
+        assert_eq!(up["errcode"], 0, "{up}");
+        acknowledged.push((up["media_id"].as_str().unwrap().to_owned(), data));
+    }
+    emulator.child.kill().unwrap();
+    emulator.child.wait().unwrap();
+
+    let restarted = start(db, &[]);
+    let again = Api::remote(&restarted.base, Some(&api.token)).await;
+    for (media_id, data) in acknowledged {
+        let served = get(&again, &media_id, None).await;
+        assert_eq!(served.status(), 200);
+        assert!(served.bytes().await.unwrap() == data, "{media_id} survived");
+    }
+}

@@ -197,12 +197,12 @@ impl<S: Store, H: BatchHandler> Tenure<S, H> {
             for message in fresh {
                 let slot = match first.take() {
                     Some(slot) => slot,
-                    // Only the syncer takes slots, and `limit` of them were free.
-                    None => self
-                        .waiting
-                        .clone()
-                        .try_acquire_owned()
-                        .map_err(|e| StoreError::Backend(format!("waiting bound: {e}")))?,
+                    // Only the syncer takes slots and `limit` of them were free: this
+                    // never waits. The semaphore is never closed.
+                    None => match self.waiting.clone().acquire_owned().await {
+                        Ok(slot) => slot,
+                        Err(_) => return Ok(()),
+                    },
                 };
                 self.deal(Item {
                     message,

@@ -121,6 +121,27 @@ pub struct DeadLetter {
     pub at: i64,
 }
 
+impl DeadLetter {
+    /// A dead letter of `message` (as JSON) given up at `at` (unix seconds).
+    pub fn new(
+        open_kfid: impl Into<String>,
+        msgid: impl Into<String>,
+        message: impl Into<String>,
+        error: impl Into<String>,
+        attempts: u32,
+        at: i64,
+    ) -> Self {
+        DeadLetter {
+            open_kfid: open_kfid.into(),
+            msgid: msgid.into(),
+            message: message.into(),
+            error: error.into(),
+            attempts,
+            at,
+        }
+    }
+}
+
 /// Where the consumer keeps its cursor, the msgids it handled, the dead letters and
 /// the leases. Every write takes the lease, and is refused if its fence is stale.
 pub trait Store: Send + Sync + 'static {
@@ -172,6 +193,86 @@ pub trait Store: Send + Sync + 'static {
 
     /// The dead letters, oldest first.
     fn dead_letters(&self) -> impl Future<Output = Result<Vec<DeadLetter>, StoreError>> + Send;
+
+    /// How many dead letters are kept (for `/metrics`).
+    fn dead_letter_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        async { Ok(self.dead_letters().await?.len() as u64) }
+    }
+
+    /// Remove the dead letter of `msgid` (once it was handled again, or given up for
+    /// good); whether there was one. The operator's act: it needs no lease.
+    fn drop_dead_letter(
+        &self,
+        open_kfid: &str,
+        msgid: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Dead letters a store keeps at most by default: past it the oldest go, so a bot that
+/// fails everything cannot fill the disk (or Redis' memory).
+pub const MAX_DEAD_LETTERS: usize = 10_000;
+
+/// A shared store is a store (serve reads its dead letters for `/metrics` while the
+/// consumer writes).
+impl<S: Store> Store for Arc<S> {
+    fn acquire(
+        &self,
+        open_kfid: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send {
+        (**self).acquire(open_kfid, holder, ttl)
+    }
+    fn release(&self, lease: &Lease) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).release(lease)
+    }
+    fn cursor(
+        &self,
+        open_kfid: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        (**self).cursor(open_kfid)
+    }
+    fn is_handled(
+        &self,
+        open_kfid: &str,
+        msgid: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).is_handled(open_kfid, msgid)
+    }
+    fn mark_handled(
+        &self,
+        lease: &Lease,
+        msgid: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).mark_handled(lease, msgid)
+    }
+    fn commit_cursor(
+        &self,
+        lease: &Lease,
+        cursor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).commit_cursor(lease, cursor)
+    }
+    fn dead_letter(
+        &self,
+        lease: &Lease,
+        letter: DeadLetter,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).dead_letter(lease, letter)
+    }
+    fn dead_letters(&self) -> impl Future<Output = Result<Vec<DeadLetter>, StoreError>> + Send {
+        (**self).dead_letters()
+    }
+    fn dead_letter_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        (**self).dead_letter_count()
+    }
+    fn drop_dead_letter(
+        &self,
+        open_kfid: &str,
+        msgid: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).drop_dead_letter(open_kfid, msgid)
+    }
 }
 
 /// Why the handler failed a message: it will be tried again, up to `max_attempts`.

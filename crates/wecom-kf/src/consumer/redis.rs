@@ -32,7 +32,8 @@ local fence = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fence, 'PX', ARGV[2])
 return fence";
 
-/// KEYS: lease, fence counter, target[, handled]. ARGV: holder, fence, op, value, ttl.
+/// KEYS: lease, fence counter, target[, handled]. ARGV: holder, fence, op, value, ttl,
+/// most dead letters kept.
 /// The lease must be ours, or have expired with nobody taking it since.
 const FENCED: &str = r"
 local current = redis.call('GET', KEYS[1])
@@ -46,6 +47,7 @@ elseif ARGV[3] == 'cursor' then
   redis.call('SET', KEYS[3], ARGV[4])
 elseif ARGV[3] == 'dead' then
   redis.call('RPUSH', KEYS[3], ARGV[4])
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[6]), -1)
   redis.call('SET', KEYS[4], '1', 'EX', ARGV[5])
 elseif ARGV[3] == 'release' then
   if ours then redis.call('DEL', KEYS[1]) end
@@ -59,6 +61,7 @@ pub struct RedisStore {
     prefix: String,
     acquire: Script,
     fenced: Script,
+    max_dead_letters: usize,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -86,7 +89,16 @@ impl RedisStore {
             prefix: prefix.into(),
             acquire: Script::new(ACQUIRE),
             fenced: Script::new(FENCED),
+            max_dead_letters: super::MAX_DEAD_LETTERS,
         })
+    }
+
+    /// Keep at most `max` dead letters (default [`MAX_DEAD_LETTERS`](super::MAX_DEAD_LETTERS));
+    /// past it the oldest go (`LTRIM`).
+    #[must_use]
+    pub fn max_dead_letters(mut self, max: usize) -> Self {
+        self.max_dead_letters = max.max(1);
+        self
     }
 
     fn key(&self, kind: &str, open_kfid: &str) -> String {
@@ -116,7 +128,8 @@ impl RedisStore {
                     .arg(lease.fence)
                     .arg(op)
                     .arg(value)
-                    .arg(HANDLED_TTL_SECS);
+                    .arg(HANDLED_TTL_SECS)
+                    .arg(self.max_dead_letters);
                 async move { call.invoke_async(&mut c).await }
             })
             .await
@@ -212,5 +225,50 @@ impl Store for RedisStore {
             .iter()
             .filter_map(|r| serde_json::from_str(r).ok())
             .collect())
+    }
+
+    async fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        let list = format!("{}:dead", self.prefix);
+        self.redis
+            .op(|mut c| async move { redis::cmd("LLEN").arg(&list).query_async(&mut c).await })
+            .await
+            .map_err(backend)
+    }
+
+    async fn drop_dead_letter(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
+        let list = format!("{}:dead", self.prefix);
+        let raw: Vec<String> = {
+            let list = list.clone();
+            self.redis
+                .op(|mut c| async move {
+                    redis::cmd("LRANGE")
+                        .arg(&list)
+                        .arg(0)
+                        .arg(-1)
+                        .query_async(&mut c)
+                        .await
+                })
+                .await
+                .map_err(backend)?
+        };
+        let Some(entry) = raw.into_iter().find(|r| {
+            serde_json::from_str::<DeadLetter>(r)
+                .is_ok_and(|l| l.open_kfid == open_kfid && l.msgid == msgid)
+        }) else {
+            return Ok(false);
+        };
+        let removed: i64 = self
+            .redis
+            .op(|mut c| async move {
+                redis::cmd("LREM")
+                    .arg(&list)
+                    .arg(1)
+                    .arg(&entry)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await
+            .map_err(backend)?;
+        Ok(removed > 0)
     }
 }

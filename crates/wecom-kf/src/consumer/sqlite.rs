@@ -44,6 +44,7 @@ const HANDLED_KEPT_SECS: i64 = 3 * 24 * 3600;
 /// The SQLite store. Each operation is one short transaction on the file.
 pub struct SqliteStore {
     db: Mutex<Connection>,
+    max_dead_letters: usize,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -110,7 +111,18 @@ impl SqliteStore {
             .and_then(|()| db.busy_timeout(Duration::from_secs(5)))
             .and_then(|()| db.execute_batch(SCHEMA))
             .map_err(backend)?;
-        Ok(SqliteStore { db: Mutex::new(db) })
+        Ok(SqliteStore {
+            db: Mutex::new(db),
+            max_dead_letters: super::MAX_DEAD_LETTERS,
+        })
+    }
+
+    /// Keep at most `max` dead letters (default [`MAX_DEAD_LETTERS`](super::MAX_DEAD_LETTERS));
+    /// past it the oldest go.
+    #[must_use]
+    pub fn max_dead_letters(mut self, max: usize) -> Self {
+        self.max_dead_letters = max.max(1);
+        self
     }
 
     /// Run `f` in one immediate transaction.
@@ -254,10 +266,45 @@ impl Store for SqliteStore {
                     letter.at
                 ],
             )?;
+            let dropped = tx.execute(
+                "DELETE FROM dead_letters WHERE id NOT IN
+                   (SELECT id FROM dead_letters ORDER BY id DESC LIMIT ?1)",
+                params![i64::try_from(self.max_dead_letters).unwrap_or(i64::MAX)],
+            )?;
+            if dropped > 0 {
+                tracing::warn!(
+                    dropped,
+                    max = self.max_dead_letters,
+                    "dead letters over their cap: the oldest were dropped"
+                );
+            }
             tx.execute(
                 "INSERT OR IGNORE INTO handled (open_kfid, msgid, at) VALUES (?1, ?2, ?3)",
                 params![letter.open_kfid, letter.msgid, letter.at],
             )
+        })
+    }
+
+    async fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        let db = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        db.query_row("SELECT count(*) FROM dead_letters", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| u64::try_from(n).unwrap_or(0))
+        .map_err(backend)
+    }
+
+    async fn drop_dead_letter(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM dead_letters WHERE open_kfid = ?1 AND msgid = ?2",
+                params![open_kfid, msgid],
+            )
+            .map(|n| n > 0)
+            .map_err(backend)
         })
     }
 

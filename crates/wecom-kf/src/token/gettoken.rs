@@ -15,15 +15,18 @@ use crate::transport::{Transport, decode};
 /// Fetches tokens with a corp id and an app secret, retrying transient failures.
 pub struct GetTokenSource {
     transport: Transport,
-    request: GetToken,
+    /// Behind a lock so that the secret can be replaced while the client runs
+    /// (`Client::set_secret`, serve's SIGHUP).
+    request: std::sync::RwLock<GetToken>,
     retry: RetryPolicy,
 }
 
 impl fmt::Debug for GetTokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let request = self.request();
         f.debug_struct("GetTokenSource")
-            .field("corpid", &self.request.corpid)
-            .field("corpsecret", &self.request.corpsecret)
+            .field("corpid", &request.corpid)
+            .field("corpsecret", &request.corpsecret)
             .finish_non_exhaustive()
     }
 }
@@ -37,20 +40,42 @@ impl GetTokenSource {
     ) -> Self {
         GetTokenSource {
             transport,
-            request: GetToken::new(corp_id, secret),
+            request: std::sync::RwLock::new(GetToken::new(corp_id, secret)),
             retry,
         }
     }
 
+    fn request(&self) -> std::sync::RwLockReadGuard<'_, GetToken> {
+        self.request
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Fetch with `secret` from now on; whether it is a new one.
+    pub(crate) fn set_secret(&self, secret: Secret) -> bool {
+        let mut request = self
+            .request
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if request.corpsecret == secret {
+            return false;
+        }
+        let corp_id = std::mem::take(&mut request.corpid);
+        *request = GetToken::new(corp_id, secret);
+        true
+    }
+
     async fn fetch_once(&self) -> Result<GetTokenResponse, Error> {
-        let request = self
-            .transport
-            .http
-            .get(self.transport.url(GetToken::PATH))
-            .query(&[
-                ("corpid", self.request.corpid.as_str()),
-                ("corpsecret", self.request.corpsecret.expose()),
-            ]);
+        let request = {
+            let current = self.request();
+            self.transport
+                .http
+                .get(self.transport.url(GetToken::PATH))
+                .query(&[
+                    ("corpid", current.corpid.as_str()),
+                    ("corpsecret", current.corpsecret.expose()),
+                ])
+        };
         let body = self.transport.send(GetToken::PATH, request).await?;
         decode(GetToken::PATH, &body)
     }
@@ -72,7 +97,7 @@ pub(crate) fn secret_hash(secret: &Secret) -> String {
 impl TokenSource for GetTokenSource {
     fn fetch(&self) -> BoxFuture<'_, Result<(Secret, Duration), Error>> {
         Box::pin(async move {
-            self.request.validate()?;
+            self.request().validate()?;
             let mut attempt = 0;
             loop {
                 attempt += 1;
@@ -94,11 +119,12 @@ impl TokenSource for GetTokenSource {
     }
 
     fn cache_key(&self) -> String {
+        let request = self.request();
         format!(
             "{}|{}|{}",
             self.transport.base_url,
-            self.request.corpid,
-            secret_hash(&self.request.corpsecret)
+            request.corpid,
+            secret_hash(&request.corpsecret)
         )
     }
 }

@@ -551,3 +551,73 @@ fn urlencoding(text: &str) -> String {
         })
         .collect()
 }
+
+/// `callback::serve` closes a connection whose client sends its headers too slowly, or
+/// sits idle after a request (axum::serve kept both open for ever), and a body that
+/// trickles is answered 408.
+#[tokio::test]
+async fn serve_closes_slow_and_idle_connections() {
+    use tokio::io::AsyncWriteExt as _;
+    use wecom_kf::callback::{ServeLimits, serve};
+
+    let mut config = ReceiverConfig::default();
+    config.body_timeout = Duration::from_millis(300);
+    let (receiver, _events) = Receiver::with_config(crypto(), config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut limits = ServeLimits::default();
+    limits.header_read_timeout = Duration::from_millis(300);
+    tokio::spawn(serve(
+        listener,
+        receiver.router("/callback"),
+        limits,
+        std::future::pending(),
+    ));
+
+    // Half a request line, then nothing.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST /callback?x HTTP/1.1\r\nHost: a\r\n")
+        .await
+        .unwrap();
+    assert!(
+        until_closed(&mut slow).await.is_some(),
+        "slow headers kept open"
+    );
+
+    // A whole request, answered, then an idle keep-alive connection.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /callback HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let answered = until_closed(&mut idle)
+        .await
+        .expect("an idle connection kept open");
+    assert!(answered.starts_with("HTTP/1.1 400"), "{answered}");
+
+    // Headers in time, the body never.
+    let mut trickle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    trickle
+        .write_all(b"POST /callback?x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n<xml>")
+        .await
+        .unwrap();
+    let answered = until_closed(&mut trickle)
+        .await
+        .expect("a trickled body kept open");
+    assert!(answered.starts_with("HTTP/1.1 408"), "{answered}");
+}
+
+// Read until the server closes; what it sent, or None if it kept the line open.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, tokio::io::AsyncReadExt::read(stream, &mut buf))
+            .await
+        {
+            Ok(Ok(0) | Err(_)) => return Some(String::from_utf8_lossy(&seen).into_owned()),
+            Ok(Ok(n)) => seen.extend_from_slice(&buf[..n]),
+            Err(_) => return None,
+        }
+    }
+}

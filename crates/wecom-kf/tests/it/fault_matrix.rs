@@ -32,7 +32,7 @@ use wecom_kf::types::kf::service_state::{GetServiceState, ServiceState, TransSer
 use wecom_kf::types::kf::servicer::{AddServicers, DeleteServicers, ListServicers, Target};
 use wecom_kf::types::kf::statistic::{CorpStatistic, DayRange, ServicerStatistic};
 use wecom_kf::types::kf::sync_msg::SyncMsg;
-use wecom_kf::types::media::{MediaType, UPLOAD_PATH};
+use wecom_kf::types::media::{GET_PATH, MediaType, UPLOAD_PATH};
 use wecom_kf::types::token::GetToken;
 use wecom_kf::{Client, Error, RetryPolicy};
 use wecom_kf_emulator::{Fault, FaultRule, Running};
@@ -74,10 +74,11 @@ enum Op {
     KbDelIntent,
     KbModIntent,
     KbListIntent,
+    MediaGet,
 }
 
 impl Op {
-    const ALL: [Op; 31] = [
+    const ALL: [Op; 32] = [
         Op::GetToken,
         Op::Upload,
         Op::Add,
@@ -109,6 +110,7 @@ impl Op {
         Op::KbDelIntent,
         Op::KbModIntent,
         Op::KbListIntent,
+        Op::MediaGet,
     ];
 
     fn path(self) -> &'static str {
@@ -144,6 +146,7 @@ impl Op {
             Op::KbDelIntent => DeleteIntent::PATH,
             Op::KbModIntent => ModifyIntent::PATH,
             Op::KbListIntent => ListIntents::PATH,
+            Op::MediaGet => GET_PATH,
         }
     }
 
@@ -201,6 +204,10 @@ fn faults() -> Vec<(&'static str, Injected)> {
         ("truncated JSON", Injected::Rule(Fault::Truncate, 1)),
         ("non-JSON 200", Injected::Rule(Fault::NonJson, 1)),
         ("oversized body", Injected::Rule(Fault::Oversized, 1)),
+        (
+            "cut mid-body",
+            Injected::Rule(Fault::CutBody { after_bytes: 10 }, 1),
+        ),
         ("token revoked", Injected::RevokedToken),
         ("token expired", Injected::ExpiredToken),
     ]
@@ -226,6 +233,7 @@ fn kind(err: &Error) -> String {
         Error::Timeout { .. } => "Timeout".into(),
         Error::Decode { .. } => "Decode".into(),
         Error::ResponseTooLarge { .. } => "TooLarge".into(),
+        Error::NotTheFile { .. } => "NotTheFile".into(),
         Error::Token(inner) => format!("Token({})", kind(inner)),
         Error::OutcomeUnknown { source, .. } => format!("OutcomeUnknown({})", kind(source)),
         other => format!("{other:?}"),
@@ -281,6 +289,23 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
     .await["welcome_code"]
         .as_str()
         .map(str::to_owned);
+    // A customer's file, and where the download goes.
+    let media_data = crate::pattern(50_000);
+    let customer_media = if op == Op::MediaGet {
+        crate::customer_sends_media(
+            &em,
+            &kfid,
+            &who,
+            "m.bin",
+            "application/pdf",
+            media_data.clone(),
+        )
+        .await
+    } else {
+        String::new()
+    };
+    let media_dir = tempfile::tempdir().unwrap();
+    let media_path = media_dir.path().join("m.bin");
     let sent = if op == Op::Recall {
         setup
             .message()
@@ -410,6 +435,11 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
                 .intent_page(&ListIntents::default())
                 .await
                 .map(drop),
+            Op::MediaGet => client
+                .media()
+                .download_to(&customer_media, &media_path)
+                .await
+                .map(drop),
         }
     };
     // No hang: 3 attempts × (timeout + backoff) plus a token fetch fit well inside this.
@@ -464,6 +494,7 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
                 | Error::Decode { .. }
                 | Error::ResponseTooLarge { .. }
                 | Error::Refused { .. }
+                | Error::NotTheFile { .. }
         );
         if !typed {
             anomalies.push(format!("untyped error {err:?}"));
@@ -536,6 +567,16 @@ async fn cell(op: Op, injected: &Injected) -> (String, Vec<String>, u64, u64) {
                 anomalies.push("recall acknowledged but not applied".into());
             }
         }
+        // A download is the file, byte for byte, or nothing at its path.
+        Op::MediaGet => match &result {
+            Ok(()) if std::fs::read(&media_path).ok() != Some(media_data) => {
+                anomalies.push("the downloaded file differs from what the customer sent".into());
+            }
+            Err(_) if media_path.exists() => {
+                anomalies.push("a failed download left a file at its path".into());
+            }
+            _ => {}
+        },
         Op::ServicerAdd | Op::ServicerDel if result.is_ok() => {
             let serving = check.servicer().list(&kfid).await.unwrap().iter().any(|s| {
                 s.target

@@ -63,16 +63,18 @@ async fn inbox(em: &Running, who: &str, kfid: &str) -> Vec<serde_json::Value> {
 }
 
 /// Run `consumer` on `kfid` until `done()` or 20 s, then stop it and wait for it.
-async fn run_until<S: Store, H: wecom_kf::consumer::BatchHandler>(
+async fn run_until<S: Store, H: wecom_kf::consumer::BatchHandler, F>(
     consumer: Consumer<S, H>,
     kfid: &str,
-    done: impl Fn() -> bool,
-) {
+    done: impl Fn() -> F,
+) where
+    F: std::future::Future<Output = bool>,
+{
     let (_triggers, rx) = mpsc::channel(8);
     let (stop, shutdown) = watch::channel(false);
     let running = tokio::spawn(consumer.run(vec![kfid.to_owned()], rx, shutdown));
     for _ in 0..1000 {
-        if done() {
+        if done().await {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -182,8 +184,10 @@ fn check(plan: &Plan) -> Result<(), TestCaseError> {
             }
         };
         let dead = plan.iter().flatten().filter(|(_, f)| *f >= 3).count();
-        run_until(consumer, &kfid, || counted() + dead >= expected).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        run_until(consumer, &kfid, || async {
+            counted() + store.dead_letters().await.unwrap().len() >= expected
+        })
+        .await;
         let letters = store.dead_letters().await.unwrap();
         let log = log.lock().unwrap();
         prop_assert_eq!(log.overlap, 1, "two runs of one customer at once");
@@ -250,15 +254,15 @@ async fn a_failing_customer_does_not_hold_up_another_by_its_backoff() {
         cfg,
     );
     let seen = events.clone();
-    run_until(consumer, &kfid, || {
+    let failed_thrice = || {
         seen.lock()
             .unwrap()
             .iter()
             .filter(|t| *t == "fails")
             .count()
             >= 3
-    })
-    .await;
+    };
+    run_until(consumer, &kfid, || std::future::ready(failed_thrice())).await;
     let events = events.lock().unwrap().clone();
     let fine = events
         .iter()
@@ -312,7 +316,10 @@ async fn batch_mode_hands_a_burst_over_as_one_call_and_records_every_msgid() {
         config(),
     );
     let seen = calls.clone();
-    run_until(consumer, &kfid, || !seen.lock().unwrap().is_empty()).await;
+    run_until(consumer, &kfid, || {
+        std::future::ready(!seen.lock().unwrap().is_empty())
+    })
+    .await;
     assert_eq!(
         *calls.lock().unwrap(),
         [["你好", "在吗", "我想问订单", "123"]],
@@ -398,4 +405,43 @@ async fn a_40058_that_is_not_a_duplicate_msgid_is_an_error_not_sent() {
         .unwrap();
     assert_eq!((report.sent, report.already_sent), (0, 1));
     assert_eq!(inbox(&em, &who, &kfid).await.len(), 1);
+}
+
+#[tokio::test]
+async fn shutdown_cuts_a_backoff_short_and_the_message_is_kept_for_the_next_run() {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = crate::account(&client).await;
+    let who = customer(&em).await;
+    let msgid = says(&em, &kfid, &who, "fails").await;
+    let (tried, mut attempts) = mpsc::channel(4);
+    let handler = move |_m: Message| {
+        let tried = tried.clone();
+        async move {
+            let _ = tried.send(()).await;
+            Err::<(), _>(HandlerError::new("down"))
+        }
+    };
+    let mut cfg = config();
+    cfg.initial_backoff = Duration::from_secs(60);
+    cfg.max_backoff = Duration::from_secs(60);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let consumer = Consumer::new(client, SqliteStore::open(&path).unwrap(), handler, cfg);
+    let (_triggers, rx) = mpsc::channel(8);
+    let (stop, shutdown) = watch::channel(false);
+    let running = tokio::spawn(consumer.run(vec![kfid.clone()], rx, shutdown));
+    tokio::time::timeout(Duration::from_secs(10), attempts.recv())
+        .await
+        .unwrap();
+    stop.send(true).unwrap();
+    // Not the 60 s backoff: shutdown cuts it.
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("the backoff held the shutdown")
+        .unwrap()
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(!store.is_handled(&kfid, &msgid).await.unwrap());
+    assert!(store.dead_letters().await.unwrap().is_empty());
 }

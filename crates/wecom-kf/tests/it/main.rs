@@ -8,6 +8,8 @@ mod accounts;
 mod callback;
 #[cfg(feature = "consumer")]
 mod consumer;
+#[cfg(feature = "consumer")]
+mod dead_letters;
 mod errors;
 mod fault_matrix;
 mod faults;
@@ -167,4 +169,49 @@ impl std::io::Write for Capture {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The customer uploads `data` from WeChat and sends it to `open_kfid` as a message
+/// of its type; returns the media id.
+pub(crate) async fn customer_sends_media(
+    em: &Running,
+    open_kfid: &str,
+    who: &str,
+    filename: &str,
+    content_type: &str,
+    data: Vec<u8>,
+) -> String {
+    let part = reqwest::multipart::Part::bytes(data)
+        .file_name(filename.to_owned())
+        .mime_str(content_type)
+        .unwrap();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/__emulator/customers/{who}/media",
+            em.base_url()
+        ))
+        .multipart(reqwest::multipart::Form::new().part("media", part))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["errcode"], 0, "{answer}");
+    let media_id = answer["media_id"].as_str().unwrap().to_owned();
+    let kind = answer["type"].as_str().unwrap();
+    control(
+        em,
+        &format!("/__emulator/customers/{who}/send"),
+        &serde_json::json!({"open_kfid": open_kfid, "msgtype": kind, kind: {"media_id": media_id}}),
+    )
+    .await;
+    media_id
+}
+
+/// Bytes that differ at every offset, so a misplaced chunk shows.
+pub(crate) fn pattern(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| u8::try_from((i * 7 + i / 251) % 256).unwrap())
+        .collect()
 }

@@ -11,7 +11,7 @@ use wecom_kf::types::kf::message::{Content, Message, Origin};
 use super::metrics::Metrics;
 use super::sink::Sink;
 
-pub(super) struct Bot {
+pub(crate) struct Bot {
     pub client: Client,
     pub sink: Sink,
     pub metrics: Arc<Metrics>,

@@ -37,11 +37,14 @@ fn head(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n");
 }
 
-/// The Prometheus text of `metrics`, the consumer's and the receiver's counters.
+/// The Prometheus text of `metrics`, the consumer's and the receiver's counters, and
+/// the store's dead letters (`None`: the store could not be read, and the gauge is left
+/// out).
 pub(super) fn metrics_text(
     metrics: &Metrics,
     consumer: &Arc<ConsumerMetrics>,
     receiver: &Receiver,
+    dead_letters: Option<u64>,
 ) -> String {
     let stats = receiver.stats();
     let mut out = format!(
@@ -51,7 +54,9 @@ pub(super) fn metrics_text(
          # HELP wecom_kf_sync_lag_seconds Seconds from the last handled message's send_time to its handling.\n# TYPE wecom_kf_sync_lag_seconds gauge\nwecom_kf_sync_lag_seconds {}\n\
          # HELP wecom_kf_callbacks_received_total Callbacks checked and queued.\n# TYPE wecom_kf_callbacks_received_total counter\nwecom_kf_callbacks_received_total {}\n\
          # HELP wecom_kf_callbacks_deduplicated_total Repeated deliveries not queued again.\n# TYPE wecom_kf_callbacks_deduplicated_total counter\nwecom_kf_callbacks_deduplicated_total {}\n\
-         # HELP wecom_kf_callbacks_refused_total Callbacks refused (forged, stale, malformed).\n# TYPE wecom_kf_callbacks_refused_total counter\nwecom_kf_callbacks_refused_total {}\n",
+         # HELP wecom_kf_callbacks_refused_total Callbacks refused (forged, stale, malformed).\n# TYPE wecom_kf_callbacks_refused_total counter\nwecom_kf_callbacks_refused_total {}\n\
+         # HELP wecom_kf_callbacks_queue_full_total Callbacks answered 503 because the queue was full (WeCom retries them).\n# TYPE wecom_kf_callbacks_queue_full_total counter\nwecom_kf_callbacks_queue_full_total {}\n\
+         # HELP wecom_kf_url_checks_total URL checks answered.\n# TYPE wecom_kf_url_checks_total counter\nwecom_kf_url_checks_total {}\n",
         metrics.handled.load(Ordering::Relaxed),
         metrics.replies.load(Ordering::Relaxed),
         metrics.failures.load(Ordering::Relaxed),
@@ -59,7 +64,18 @@ pub(super) fn metrics_text(
         stats.received,
         stats.deduplicated,
         stats.refused,
+        stats.queue_full,
+        stats.url_checks,
     );
+    if let Some(n) = dead_letters {
+        head(
+            &mut out,
+            "wecom_kf_dead_letters",
+            "gauge",
+            "Messages that failed every attempt, kept in the store.",
+        );
+        let _ = writeln!(out, "wecom_kf_dead_letters {n}");
+    }
     head(
         &mut out,
         "wecom_kf_replies_refused_total",

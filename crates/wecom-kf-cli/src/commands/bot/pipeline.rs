@@ -35,6 +35,8 @@ pub(crate) fn sandbox_crypto() -> Result<Crypto, CliError> {
 
 /// A running receiver and consumer.
 pub(crate) struct Pipeline {
+    /// The callback receiver, to rotate its key on SIGHUP.
+    pub receiver: Receiver,
     stop: watch::Sender<bool>,
     consumer: tokio::task::JoinHandle<Result<(), wecom_kf::consumer::StoreError>>,
     server: tokio::task::JoinHandle<()>,
@@ -85,8 +87,10 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
         metrics: metrics.clone(),
         batch: parts.batch.max(1),
     };
-    let consumer = Consumer::with(parts.client.clone(), store, bot, parts.config);
-    let app = http_app(&receiver, &metrics, &consumer.metrics(), parts.path);
+    // Shared: the consumer writes it, /metrics counts its dead letters.
+    let store = Arc::new(store);
+    let consumer = Consumer::with(parts.client.clone(), store.clone(), bot, parts.config);
+    let app = http_app(&receiver, &metrics, &consumer.metrics(), &store, parts.path);
     let listener = tokio::net::TcpListener::bind(parts.listen)
         .await
         .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", parts.listen)))?;
@@ -103,11 +107,12 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
     let server = {
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = shutdown.wait_for(|s| *s).await;
-                })
-                .await;
+            // Not axum::serve: it has no header-read or idle timeout.
+            let limits = wecom_kf::callback::ServeLimits::default();
+            wecom_kf::callback::serve(listener, app, limits, async move {
+                let _ = shutdown.wait_for(|s| *s).await;
+            })
+            .await;
         })
     };
     // In the sandbox, the embedded emulator pushes its callbacks here.
@@ -137,6 +142,7 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
     tokio::spawn(forward_callbacks(events, triggers));
     let consumer = tokio::spawn(consumer.run(accounts, trigger_rx, shutdown));
     Ok(Pipeline {
+        receiver,
         stop,
         consumer,
         server,
@@ -153,10 +159,11 @@ pub(crate) fn open_store(path: &std::path::Path) -> Result<SqliteStore, CliError
 }
 
 /// The HTTP side: the receiver at `path`, `/healthz` and `/metrics`.
-fn http_app(
+fn http_app<S: wecom_kf::consumer::Store>(
     receiver: &Receiver,
     metrics: &Arc<Metrics>,
     consumer: &Arc<ConsumerMetrics>,
+    store: &Arc<S>,
     path: &str,
 ) -> Router {
     Router::new()
@@ -165,11 +172,22 @@ fn http_app(
         .route(
             "/metrics",
             get({
-                let (metrics, consumer, receiver) =
-                    (metrics.clone(), consumer.clone(), receiver.clone());
-                move || {
-                    let text = metrics_text(&metrics, &consumer, &receiver);
-                    async move { text }
+                let (metrics, consumer, receiver, store) = (
+                    metrics.clone(),
+                    consumer.clone(),
+                    receiver.clone(),
+                    store.clone(),
+                );
+                move || async move {
+                    // A scrape must not hang on a store that is down: bounded.
+                    let dead = tokio::time::timeout(
+                        std::time::Duration::from_secs(2),
+                        store.dead_letter_count(),
+                    )
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
+                    metrics_text(&metrics, &consumer, &receiver, dead)
                 }
             }),
         )

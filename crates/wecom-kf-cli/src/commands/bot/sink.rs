@@ -1,19 +1,41 @@
 //! Where messages go: a command, a webhook, stdout, or the sandbox's echo.
 
-use tokio::io::AsyncWriteExt as _;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use wecom_kf::consumer::HandlerError;
 use wecom_kf::types::kf::message::{Content, Message};
 
+/// The most a handler's answer may be (stdout of `--exec`, the body of a webhook's
+/// answer): five texts of 2048 bytes fit many times over.
+pub(crate) const ANSWER_MAX_BYTES: usize = 64 * 1024;
+
+/// How long one handler run may take when nothing says otherwise: two thirds of the
+/// default 30 s lease.
+pub(crate) const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Where messages go.
 pub(crate) enum Sink {
-    /// `sh -c CMD`, the message on stdin, stdout replied.
-    Exec(String),
-    /// POST the message; a JSON answer may carry replies.
+    /// `sh -c CMD`, the message on stdin, stdout replied; killed with its whole
+    /// process group after the timeout.
+    Exec(String, Duration),
+    /// POST the message; a JSON answer may carry replies. The client has a timeout
+    /// and follows no redirects.
     Webhook(String, reqwest::Client),
     /// A JSON line on stdout.
     Stdout,
     /// Answer each text with itself: the sandbox's default bot.
     Echo,
+}
+
+/// The webhook's client: a timeout on the whole exchange, and no redirects (a 307
+/// would re-POST the customer's message wherever it points).
+pub(crate) fn webhook_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("the webhook client: {e}"))
 }
 
 impl Sink {
@@ -37,7 +59,7 @@ impl Sink {
                     .map_err(|e| HandlerError::new(format!("stdout: {e}")))?;
                 Ok(Vec::new())
             }
-            Sink::Exec(cmd) => exec(cmd, &json).await,
+            Sink::Exec(cmd, timeout) => exec(cmd, &json, *timeout).await,
             Sink::Echo => {
                 let said: Vec<&str> = messages
                     .iter()
@@ -54,30 +76,66 @@ impl Sink {
     }
 }
 
-async fn exec(cmd: &str, json: &str) -> Result<Vec<Content>, HandlerError> {
-    let mut child = tokio::process::Command::new("sh")
+/// Run `cmd` in a process group of its own; on timeout the whole group is killed
+/// (not only `sh`), and the run is a failed attempt.
+async fn exec(cmd: &str, json: &str, timeout: Duration) -> Result<Vec<Content>, HandlerError> {
+    let mut command = tokio::process::Command::new("sh");
+    command
         .args(["-c", cmd])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = command
         .spawn()
         .map_err(|e| HandlerError::new(format!("cannot run {cmd:?}: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its stdin is fine.
-        let _ = stdin.write_all(json.as_bytes()).await;
+    let pid = child.id();
+    let run = async {
+        if let Some(mut stdin) = child.stdin.take() {
+            // A command that does not read its stdin is fine.
+            let _ = stdin.write_all(json.as_bytes()).await;
+        }
+        let mut out = Vec::new();
+        if let Some(stdout) = child.stdout.take() {
+            let cap = u64::try_from(ANSWER_MAX_BYTES).unwrap_or(u64::MAX) + 1;
+            stdout
+                .take(cap)
+                .read_to_end(&mut out)
+                .await
+                .map_err(|e| HandlerError::new(format!("{cmd:?}: stdout: {e}")))?;
+        }
+        if out.len() > ANSWER_MAX_BYTES {
+            return Err(HandlerError::new(format!(
+                "{cmd:?} wrote more than {ANSWER_MAX_BYTES} bytes to stdout; nothing was sent"
+            )));
+        }
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| HandlerError::new(format!("{cmd:?}: {e}")))?;
+        Ok((status, out))
+    };
+    let result = tokio::time::timeout(timeout, run).await;
+    let (status, out) = match result {
+        Ok(Ok(done)) => done,
+        Ok(Err(err)) => {
+            kill_group(pid).await;
+            return Err(err);
+        }
+        Err(_) => {
+            kill_group(pid).await;
+            return Err(HandlerError::new(format!(
+                "{cmd:?} ran longer than the handler timeout ({} s) and was killed with its process group",
+                timeout.as_secs()
+            )));
+        }
+    };
+    if !status.success() {
+        return Err(HandlerError::new(format!("{cmd:?} exited with {status}")));
     }
-    let out = child
-        .wait_with_output()
-        .await
-        .map_err(|e| HandlerError::new(format!("{cmd:?}: {e}")))?;
-    if !out.status.success() {
-        return Err(HandlerError::new(format!(
-            "{cmd:?} exited with {}",
-            out.status
-        )));
-    }
-    let text = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
+    let text = String::from_utf8_lossy(&out).trim_end().to_owned();
     Ok(if text.is_empty() {
         Vec::new()
     } else {
@@ -85,12 +143,28 @@ async fn exec(cmd: &str, json: &str) -> Result<Vec<Content>, HandlerError> {
     })
 }
 
+/// Kill the process group led by `pid` (the handler's `sh` and all it started).
+async fn kill_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid {
+        let kill = tokio::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        // Bounded: kill(1) returns at once.
+        let _ = tokio::time::timeout(Duration::from_secs(5), kill).await;
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
 async fn webhook(
     http: &reqwest::Client,
     url: &str,
     json: &str,
 ) -> Result<Vec<Content>, HandlerError> {
-    let answer = http
+    let mut answer = http
         .post(url)
         .header("content-type", "application/json")
         .body(json.to_owned())
@@ -99,10 +173,27 @@ async fn webhook(
         .map_err(|e| HandlerError::new(format!("webhook: {}", e.without_url())))?;
     let status = answer.status();
     if !status.is_success() {
+        // A redirect is not followed: it is a failure like any other non-2xx.
         return Err(HandlerError::new(format!("webhook answered HTTP {status}")));
     }
-    let bytes = answer.bytes().await.unwrap_or_default();
-    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = answer.chunk().await.map_err(|e| {
+        HandlerError::new(format!("webhook: reading the answer: {}", e.without_url()))
+    })? {
+        if bytes.len() + chunk.len() > ANSWER_MAX_BYTES {
+            return Err(HandlerError::new(format!(
+                "webhook: the answer is larger than {ANSWER_MAX_BYTES} bytes"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    // An empty body: handled, no reply. Anything else must be JSON, or the reply
+    // would be lost: a failure, retried.
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    let body: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| HandlerError::new(format!("webhook: the answer is not JSON: {e}")))?;
     let mut replies = Vec::new();
     if let Some(text) = body["reply"].as_str().filter(|t| !t.is_empty()) {
         replies.push(Content::text(text));
