@@ -208,6 +208,28 @@ impl Emulator {
             .map(|up| (up.media_id, up.media_type))
     }
 
+    /// The customer sends media they uploaded as a message of its type
+    /// ([`super::customers::SendMessage`] with `{"msgtype":"image","image":{"media_id":…}}`);
+    /// answers the msgid.
+    pub fn customer_sends_media(
+        &self,
+        external_userid: &str,
+        open_kfid: &str,
+        media_type: MediaType,
+        media_id: &str,
+    ) -> Result<String, Rejection> {
+        let kind = media_type.as_str();
+        let mut payload = serde_json::Map::new();
+        payload.insert(kind.to_owned(), serde_json::json!({ "media_id": media_id }));
+        let send = super::customers::SendMessage {
+            external_userid: external_userid.to_owned(),
+            open_kfid: open_kfid.to_owned(),
+            msgtype: kind.to_owned(),
+            payload,
+        };
+        self.apply(send).map(|sent| sent.msgid)
+    }
+
     pub(crate) async fn store_customer_media<E: std::fmt::Display>(
         &self,
         external_userid: &str,
