@@ -519,7 +519,7 @@ impl Backlog<'_> {
     }
 }
 
-fn tempdir() -> Result<std::path::PathBuf, BoxError> {
+pub(crate) fn tempdir() -> Result<std::path::PathBuf, BoxError> {
     let dir = std::env::temp_dir().join(format!("wecom-kf-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

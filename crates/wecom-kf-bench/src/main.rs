@@ -5,6 +5,7 @@
 //! target/release/wecom-kf-bench            # full run, a few minutes
 //! target/release/wecom-kf-bench --quick    # seconds: checks that every section works
 //! target/release/wecom-kf-bench --consumer # section 8 alone (add --quick to check it)
+//! target/release/wecom-kf-bench work       # instructions, cache misses, allocations per call (valgrind)
 //! target/release/wecom-kf-bench --knowledge # section 9 alone: `knowledge import` of 5,000 intents
 //! ```
 //!
@@ -33,7 +34,9 @@ use wecom_kf_types::media::MediaType;
 mod callbacks;
 mod consumer;
 mod knowledge;
+mod lanes;
 mod messages;
+mod work;
 
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
@@ -97,6 +100,9 @@ fn main() -> Result<(), BoxError> {
     if args.first().map(String::as_str) == Some("serve-emulator") {
         return serve_emulator();
     }
+    if args.first().map(String::as_str) == Some("work") {
+        return work::run(&args[1..]);
+    }
     if let [mode, calls] = args.as_slice()
         && let Some(which) = mode.strip_prefix("profile-")
     {
@@ -127,7 +133,10 @@ fn main() -> Result<(), BoxError> {
     }
     // `--consumer` measures section 8 alone.
     let consumer_only = args.iter().any(|a| a == "--consumer");
-    let outcome = if consumer_only {
+    // `--lanes` measures section 8c alone.
+    let lanes_only = args.iter().any(|a| a == "--lanes");
+    let waiting = if quick { 2_000 } else { 100_000 };
+    let outcome = if consumer_only || lanes_only {
         Ok(Report::default())
     } else {
         runtime.block_on(run(&sizes, &emulator.base_url, cli.as_deref()))
@@ -139,7 +148,12 @@ fn main() -> Result<(), BoxError> {
             .worker_threads(2)
             .enable_all()
             .build()?
-            .block_on(consumer::run(&emulator.base_url, &sizes, &mut report))?;
+            .block_on(async {
+                if !lanes_only {
+                    consumer::run(&emulator.base_url, &sizes, &mut report).await?;
+                }
+                lanes::run(&emulator.base_url, waiting, quick, &mut report).await
+            })?;
         Ok(report)
     });
     emulator.stop();

@@ -115,6 +115,7 @@ pub(crate) async fn seed(
     for i in 0..64 {
         let body = http
             .post(format!("{base_url}/__emulator/customers"))
+            .header("content-type", "application/json")
             .body(format!(r#"{{"nickname":"客户{i}"}}"#))
             .send()
             .await?
@@ -134,7 +135,7 @@ pub(crate) async fn seed(
         let body = format!(
             r#"{{"open_kfid":"{kfid}","msgtype":"text","text":{{"content":"你好，我想问一下订单{i}的物流到哪里了？"}}}}"#
         );
-        async move { http.post(url).body(body).send().await?.error_for_status().map(drop) }
+        async move { http.post(url).header("content-type", "application/json").body(body).send().await?.error_for_status().map(drop) }
     });
     writes.buffer_unordered(16).try_collect::<()>().await?;
     Ok((kfid, customers))

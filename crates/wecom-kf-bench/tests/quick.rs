@@ -23,6 +23,8 @@ fn every_section_of_the_quick_benchmark_runs() {
         "## 5. emulator throughput",
         "## 8a. the consumer",
         "## 8b. the consumer's throughput",
+        "## 8c. customers side by side",
+        "## 8c. peak memory",
     ] {
         assert!(
             report.contains(section),

@@ -50,6 +50,7 @@ pub struct ServeSettings {
     pub lease: Option<u64>,
     pub concurrency: Option<u64>,
     pub batch: Option<u64>,
+    pub handler_timeout: Option<u64>,
 }
 
 /// The callback settings, environment first, then the profile: Token, EncodingAESKey

@@ -8,16 +8,17 @@ const S = {
   snap: null,        // the last snapshot
   account: null,     // open_kfid shown
   customer: null,    // external_userid shown
-  calls: [],         // the API log, oldest first (at most KEPT_CALLS)
+  calls: [],         // the API log, oldest first (at most the snapshot's kept_calls)
   lastCall: 0,
   diagnose: null,    // an errcode to explain in the session panel
   pending: new Set(),
   running: false,
 };
-const KEPT_CALLS = 2000;
 const SHOWN_ROWS = 300;
-// The refusals the session's state explains (the client's DIAGNOSED).
-const DIAGNOSED = [95018, 95001, 95002, 95013, 95014, 95016, 95019, 95031];
+// The call log's bound and the refusals a session's state explains come with the
+// snapshot (the emulator's own constants), so the page restates neither.
+const keptCalls = () => (S.snap ? S.snap.kept_calls : Infinity);
+const diagnosed = (code) => Boolean(S.snap && S.snap.diagnosed.includes(code));
 
 // ---- small helpers ----
 
@@ -151,7 +152,7 @@ async function fetchThread() {
 async function loadCalls() {
   const answer = await (await fetch(`/__emulator/console/calls?after=${S.lastCall}`)).json();
   S.calls.push(...answer.calls);
-  if (S.calls.length > KEPT_CALLS) S.calls.splice(0, S.calls.length - KEPT_CALLS);
+  if (S.calls.length > keptCalls()) S.calls.splice(0, S.calls.length - keptCalls());
   S.lastCall = answer.last_call;
   renderCalls();
 }
@@ -338,7 +339,7 @@ function renderCalls() {
     if (wanted !== null && c.errcode !== wanted) continue;
     const body = bodyOf(c);
     const customer = body && (body.touser || body.external_userid);
-    const link = DIAGNOSED.includes(c.errcode) && body && body.open_kfid && customer
+    const link = diagnosed(c.errcode) && body && body.open_kfid && customer
       ? el("a", { class: "diagnose", onclick: () => diagnose(body.open_kfid, customer, c.errcode) }, " 诊断 diagnose")
       : null;
     rows.push(el("tr", { class: c.errcode ? "refused" : "", dataset: { errcode: c.errcode ?? "", id: c.id }, title: c.body },

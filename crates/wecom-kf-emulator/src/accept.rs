@@ -17,6 +17,8 @@ use tower::ServiceExt;
 #[derive(Clone)]
 pub(crate) struct Conn {
     pub peer: SocketAddr,
+    /// The address the client reached (the control plane's own `Host`).
+    pub local: SocketAddr,
     kill: Arc<Notify>,
 }
 
@@ -44,12 +46,16 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, shutdown: watch
             _ = stop.changed() => break,
         };
         let _ = stream.set_nodelay(true);
+        let Ok(local) = stream.local_addr() else {
+            continue;
+        };
         let router = router.clone();
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
             let kill = Arc::new(Notify::new());
             let conn = Conn {
                 peer,
+                local,
                 kill: kill.clone(),
             };
             let service =

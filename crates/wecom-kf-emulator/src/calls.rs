@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::state::{Emulator, lock};
 
 /// Calls kept; older ones are dropped.
-const KEPT: usize = 2000;
+pub(crate) const KEPT: usize = 2000;
 /// Request bodies are kept up to this many bytes (enough for any kf request but a
 /// big menu), for the console to show what was sent and to link a refusal to its session.
 const BODY_KEPT: usize = 4096;

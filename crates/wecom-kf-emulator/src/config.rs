@@ -46,6 +46,10 @@ pub struct Config {
     /// command opens it): before each rule, reload the mirror if another connection
     /// committed since. Off by default: one emulator owns its file.
     pub shared_db: bool,
+    /// `Host` names the control plane answers to besides loopback and the address a
+    /// client connected to (`name` or `name:port`): the name of a machine that serves
+    /// the emulator to others. Any other `Host` is refused (DNS rebinding).
+    pub control_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -62,6 +66,7 @@ impl Default for Config {
             calls_per_hour: CALLS_PER_HOUR,
             db: ":memory:".to_owned(),
             shared_db: false,
+            control_hosts: Vec::new(),
         }
     }
 }

@@ -28,12 +28,12 @@
 
 mod accept;
 mod api;
-mod callbacks;
 mod calls;
 mod config;
-mod control;
+pub mod control;
 mod faults;
 mod ids;
+mod push;
 mod reply;
 mod running;
 mod state;
@@ -41,10 +41,12 @@ mod store;
 mod world;
 
 pub use api::{api_paths, check_request};
-pub use callbacks::{Delivery, Setting as CallbackSetting};
 pub use config::{Config, DEMO_CORP_ID, DEMO_SECRET, FIRST_AGENT_ID};
 pub use control::CUSTOMER_MEDIA_MAX_BYTES;
+pub use control::registry::control_routes;
+pub use control::{Command, Done, Verb};
 pub use faults::{Fault, FaultRule};
+pub use push::{Delivery, Setting as CallbackSetting};
 pub use reply::Rejection;
 pub use running::{Running, router, serve, spawn, spawn_on};
 pub use state::{Emulator, Stats};

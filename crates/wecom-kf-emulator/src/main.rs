@@ -65,6 +65,10 @@ struct Args {
     /// The callback EncodingAESKey (43 characters).
     #[arg(long, env = "WECOM_KF_CALLBACK_AES_KEY", hide_env_values = true)]
     callback_aes_key: Option<String>,
+    /// A `Host` the control plane answers to besides loopback and the address bound
+    /// (`name` or `name:port`; repeat for more). Any other is refused.
+    #[arg(long = "control-host")]
+    control_hosts: Vec<String>,
 }
 
 #[tokio::main]
@@ -85,6 +89,7 @@ async fn main() -> std::process::ExitCode {
     config.token_ttl = args.token_ttl;
     config.calls_per_minute = args.rate_limit;
     config.calls_per_hour = args.rate_limit_hour;
+    config.control_hosts = args.control_hosts;
     if args.expired_as_40014 {
         config.expired_token_errcode = ErrCode::INVALID_ACCESS_TOKEN;
     }

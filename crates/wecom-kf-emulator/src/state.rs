@@ -11,10 +11,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 use wecom_kf_types::ErrCode;
 
-use crate::callbacks::Callbacks;
 use crate::calls::Calls;
 use crate::config::Config;
 use crate::faults::{Fault, FaultRule, Faults};
+use crate::push::{Callbacks, Setting};
 use crate::reply::Rejection;
 use crate::store::{AgentId, Store};
 use crate::world::World;
@@ -40,13 +40,7 @@ struct Window {
     hour_calls: u32,
 }
 
-/// The app behind an access token.
-#[derive(Clone, Debug)]
-pub(crate) struct Caller {
-    pub agent: AgentId,
-    /// `host[:port]` the caller used, for URLs we hand back (avatars).
-    pub host: String,
-}
+pub(crate) use crate::world::Caller;
 
 /// Rendered `kf/account/list` pages: (agent, host, offset, limit) → (generation, JSON).
 pub(crate) type ListCache = HashMap<(AgentId, String, u32, u32), (u64, axum::body::Bytes)>;
@@ -64,6 +58,49 @@ pub struct Emulator {
     calls: Calls,
 }
 
+/// The world, locked; see [`Emulator::world`].
+pub(crate) struct WorldGuard<'a> {
+    world: Option<World<'a>>,
+    emulator: &'a Emulator,
+}
+
+impl<'a> std::ops::Deref for WorldGuard<'a> {
+    type Target = World<'a>;
+
+    fn deref(&self) -> &World<'a> {
+        self.world
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl<'a> std::ops::DerefMut for WorldGuard<'a> {
+    fn deref_mut(&mut self) -> &mut World<'a> {
+        self.world
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        let Some(world) = self.world.take() else {
+            return;
+        };
+        // The store's lock goes with the world, before any delivery starts.
+        let outbox = world.into_outbox();
+        if outbox.is_empty() {
+            return;
+        }
+        if let Some(setting) = self.emulator.callbacks.current() {
+            let corp_id = &self.emulator.config.corp_id;
+            for item in outbox {
+                self.emulator.callbacks.push(setting.clone(), corp_id, item);
+            }
+        }
+    }
+}
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not take the emulator down: the data is still consistent
     // because every change commits to SQLite before it touches the mirror.
@@ -74,6 +111,14 @@ impl Emulator {
     /// Open the store and build the state.
     pub fn new(config: Config) -> std::io::Result<Emulator> {
         let store = Store::open(&config.db).map_err(std::io::Error::other)?;
+        let callbacks = Callbacks::default();
+        // The callback set before a restart: it was verified when it was set.
+        if let Some(row) = store.callback() {
+            match Setting::from_row(&config.corp_id, row) {
+                Ok(setting) => callbacks.keep(setting),
+                Err(why) => tracing::error!(%why, "the kept callback setting is unusable"),
+            }
+        }
         Ok(Emulator {
             config,
             store: Mutex::new(store),
@@ -82,7 +127,7 @@ impl Emulator {
             windows: Mutex::default(),
             clock_offset: AtomicI64::new(0),
             list_cache: Mutex::default(),
-            callbacks: Callbacks::default(),
+            callbacks,
             calls: Calls::default(),
         })
     }
@@ -93,8 +138,9 @@ impl Emulator {
     }
 
     /// The domain, locked for one rule: the store, the time and the configuration.
-    /// Holding it makes a rule atomic (a cap checked and used under one lock).
-    pub(crate) fn world(&self) -> World<'_> {
+    /// Holding it makes a rule atomic (a cap checked and used under one lock). When the
+    /// guard goes, the lock is released first, then what became visible is pushed.
+    pub(crate) fn world(&self) -> WorldGuard<'_> {
         let mut store = lock(&self.store);
         if self.config.shared_db && store.changed_elsewhere() {
             if let Err(e) = store.reload() {
@@ -103,7 +149,11 @@ impl Emulator {
             // The list cache is keyed by the accounts' generation, which a reload resets.
             lock(&self.list_cache).clear();
         }
-        World::new(store, self.now(), &self.config, &self.callbacks)
+        let pushing = self.callbacks.current().is_some();
+        WorldGuard {
+            world: Some(World::new(store, self.now(), &self.config, pushing)),
+            emulator: self,
+        }
     }
 
     /// The API call log (the console's).
@@ -146,7 +196,7 @@ impl Emulator {
     // ---- counters ----
 
     /// A snapshot of the counters.
-    pub fn stats(&self) -> Stats {
+    pub(crate) fn stats_now(&self) -> Stats {
         let mut stats = lock(&self.stats).clone();
         stats.accounts = self.world().account_count();
         stats
@@ -173,8 +223,8 @@ impl Emulator {
         *stats.requests.entry(key.to_owned()).or_default() += 1;
     }
 
-    /// Forget everything: accounts, media, tokens, counters, faults, clock.
-    pub fn reset(&self) -> Result<(), ErrCode> {
+    /// Forget everything: every table, counters, faults, callbacks, clock.
+    pub(crate) fn forget_all(&self) -> Result<(), Rejection> {
         self.world().reset()?;
         *lock(&self.stats) = Stats::default();
         lock(&self.faults).clear();
@@ -187,18 +237,15 @@ impl Emulator {
 
     // ---- faults ----
 
-    /// Add a fault rule.
-    pub fn add_fault(&self, rule: FaultRule) {
+    pub(crate) fn push_fault(&self, rule: FaultRule) {
         lock(&self.faults).add(rule);
     }
 
-    /// Remove every fault rule.
-    pub fn clear_faults(&self) {
+    pub(crate) fn drop_faults(&self) {
         lock(&self.faults).clear();
     }
 
-    /// The standing fault rules.
-    pub fn faults(&self) -> Vec<FaultRule> {
+    pub(crate) fn fault_rules(&self) -> Vec<FaultRule> {
         lock(&self.faults).rules().to_vec()
     }
 
@@ -266,120 +313,21 @@ impl Emulator {
         })
     }
 
-    /// Revoke every token (or one): the next call with it gets 40014.
-    pub fn revoke_tokens(&self, only: Option<&str>) -> Result<usize, ErrCode> {
-        self.world().revoke_tokens(only)
+    // ---- callbacks ----
+
+    /// Push to `setting` from now on (its URL check passed): committed first, so it
+    /// survives a restart and a kill -9 like every acknowledged setting.
+    pub(crate) fn keep_callback(&self, setting: Setting) -> Result<(), Rejection> {
+        self.world().keep_callback(setting.row())?;
+        self.callbacks.keep(setting);
+        Ok(())
     }
 
-    /// Expire every token now: the next call with it gets 42001.
-    pub fn expire_tokens(&self) -> Result<(), ErrCode> {
-        self.world().expire_tokens()
-    }
-
-    /// Create an account as if made in the admin console: listed with
-    /// `manage_privilege: false`, and managing it through the API fails with 48007.
-    pub fn seed_console_account(&self, name: &str) -> Result<String, Rejection> {
-        self.world().add_console_account(name)
-    }
-
-    /// Add a member to the corp directory, as `POST /__emulator/members` does: a
-    /// member who has not `activated` WeCom is refused as a servicer (95014).
-    pub fn put_member(
-        &self,
-        userid: &str,
-        name: &str,
-        department_ids: &[u32],
-        activated: bool,
-    ) -> Result<(), Rejection> {
-        self.world().put_member(
-            userid,
-            crate::store::MemberRow {
-                name: name.to_owned(),
-                department_ids: department_ids.to_vec(),
-                activated,
-            },
-        )
-    }
-
-    /// Add or rename a department, as `POST /__emulator/departments` does.
-    pub fn put_department(&self, department_id: u32, name: &str) -> Result<(), Rejection> {
-        self.world().put_department(department_id, name)
-    }
-
-    /// A WeChat user appears, as `POST /__emulator/customers` does; answers their
-    /// generated `external_userid`.
-    pub fn add_customer(&self, nickname: &str) -> Result<String, Rejection> {
-        self.world().put_customer(
-            None,
-            crate::store::CustomerRow {
-                nickname: nickname.to_owned(),
-                ..crate::store::CustomerRow::default()
-            },
-        )
-    }
-
-    /// A customer writes a text to an account, as `POST /__emulator/customers/{id}/send`
-    /// does; answers the msgid.
-    pub fn customer_says(
-        &self,
-        external_userid: &str,
-        open_kfid: &str,
-        text: &str,
-    ) -> Result<String, Rejection> {
-        let content =
-            crate::world::content("text", &serde_json::json!({ "text": { "content": text } }))?;
-        self.world()
-            .customer_sends(external_userid, open_kfid, content)
-    }
-
-    /// Push callbacks to `setting.url` from now on, once it passes the URL check the
-    /// admin console makes (a signed echostr answered within 1 s); the error says
-    /// exactly what failed, and an earlier setting stays.
-    pub async fn set_callback(&self, setting: crate::callbacks::Setting) -> Result<(), String> {
-        self.callbacks.register(setting).await
-    }
-
-    /// Stop pushing callbacks.
-    pub fn clear_callback(&self) {
+    /// Stop pushing.
+    pub(crate) fn drop_callback(&self) -> Result<(), Rejection> {
+        self.world().keep_callback(None)?;
         self.callbacks.clear();
-    }
-
-    /// Every delivery attempt so far, oldest first.
-    pub fn deliveries(&self) -> Vec<crate::callbacks::Delivery> {
-        self.callbacks.deliveries()
-    }
-
-    /// A customer opens an account's chat, as `POST /__emulator/customers/{id}/enter`
-    /// does; answers the event's msgid and the welcome code, if one was issued.
-    pub fn customer_enters(
-        &self,
-        external_userid: &str,
-        open_kfid: &str,
-        scene: &str,
-    ) -> Result<(String, Option<String>), Rejection> {
-        self.world()
-            .customer_enters(external_userid, open_kfid, scene, "")
-    }
-
-    /// What the customer saw from the account, as `GET
-    /// /__emulator/customers/{id}/inbox` answers it.
-    pub fn inbox(
-        &self,
-        external_userid: &str,
-        open_kfid: &str,
-    ) -> Result<Vec<serde_json::Value>, Rejection> {
-        self.world().inbox(open_kfid, external_userid)
-    }
-
-    /// Route an account's new sessions to its serving servicers (`true`) or leave them
-    /// to the API (`false`), as `POST /__emulator/accounts/{open_kfid}/routing` does.
-    pub fn route_to_servicers(&self, open_kfid: &str, servicers: bool) -> Result<(), Rejection> {
-        let mode = if servicers {
-            crate::world::RoutingMode::Servicers
-        } else {
-            crate::world::RoutingMode::Api
-        };
-        self.world().set_routing(open_kfid, mode)
+        Ok(())
     }
 
     pub(crate) fn list_cache(&self) -> MutexGuard<'_, ListCache> {

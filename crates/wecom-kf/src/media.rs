@@ -690,6 +690,26 @@ impl MediaApi {
             .await
     }
 
+    /// [`download_into`](Self::download_into), calling `progress(bytes_so_far, total)`
+    /// after each piece is written.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wecom_kf::Client) -> Result<(), wecom_kf::Error> {
+    /// let saved = client
+    ///     .media()
+    ///     .download_into_with("MEDIA_ID", ".", |done, total| eprint!("\r{done}/{total}"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_into_with(
+        &self,
+        media_id: &str,
+        dir: impl AsRef<Path>,
+        progress: impl FnMut(u64, u64) + Send,
+    ) -> Result<Downloaded, Error> {
+        self.save(media_id, Dest::Dir(dir.as_ref()), progress).await
+    }
+
     async fn save(
         &self,
         media_id: &str,

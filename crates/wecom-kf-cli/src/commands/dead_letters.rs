@@ -6,7 +6,7 @@ use serde::Serialize;
 use wecom_kf::consumer::{DeadLetter, Store};
 use wecom_kf::types::kf::message::Message;
 
-use super::bot::{Sink, handle_once};
+use super::bot::{DEFAULT_HANDLER_TIMEOUT, Sink, handle_once, webhook_client};
 use crate::config::{ServeSettings, config_path, load_profile};
 use crate::context::Context;
 use crate::error::CliError;
@@ -192,11 +192,18 @@ async fn act(
                 (None, None) => (file.exec.clone(), file.webhook.clone()),
                 given => given,
             };
+            // The bot is held to the limit serve would give it.
+            let timeout = file
+                .handler_timeout
+                .map_or(DEFAULT_HANDLER_TIMEOUT, std::time::Duration::from_secs);
             let mut failed = 0;
             for letter in letters {
                 let sink = match (&exec, &webhook) {
-                    (Some(cmd), _) => Sink::Exec(cmd.clone()),
-                    (None, Some(url)) => Sink::Webhook(url.clone(), reqwest::Client::new()),
+                    (Some(cmd), _) => Sink::Exec(cmd.clone(), timeout),
+                    (None, Some(url)) => Sink::Webhook(
+                        url.clone(),
+                        webhook_client(timeout).map_err(CliError::Config)?,
+                    ),
                     (None, None) => {
                         return Err(CliError::Usage(
                             "retry needs the bot: --exec CMD or --webhook URL (or serve's in the profile)"

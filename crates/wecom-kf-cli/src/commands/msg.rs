@@ -47,6 +47,11 @@ pub enum MsgCommand {
         /// Messages per page (1 to 1000).
         #[arg(long)]
         limit: Option<u32>,
+        /// Save each message's image, voice, video or file in DIR/MSGID/ under the
+        /// sender's file name, and name it in the message's line as "path". A page's
+        /// cursor is saved only once its media are.
+        #[arg(long, value_name = "DIR")]
+        download: Option<PathBuf>,
     },
     /// Send a message to a customer (kf/send_msg); prints its msgid.
     #[command(
@@ -254,13 +259,24 @@ async fn drain(
     ctx: &Context,
     request: SyncMsg,
     cursor_file: Option<&Path>,
+    download: Option<&Path>,
 ) -> Result<Option<String>, CliError> {
     let mut reached = request.cursor.clone();
     let mut pages = std::pin::pin!(ctx.client.message().pages(request));
     while let Some(page) = pages.try_next().await? {
         for message in &page.msg_list {
-            let line = serde_json::to_string(message)
-                .map_err(|e| CliError::Config(format!("cannot encode a message: {e}")))?;
+            let encode =
+                |e: serde_json::Error| CliError::Config(format!("cannot encode a message: {e}"));
+            let mut line = serde_json::to_string(message).map_err(encode)?;
+            if let (Some(dir), Some((_, media_id))) = (download, message.content.media()) {
+                let dir = dir.join(wecom_kf::media::safe_file_name(&message.msgid));
+                let saved = ctx.client.media().download_into(media_id, &dir).await?;
+                // The message as it came, with "path" last.
+                line.pop();
+                line.push_str(",\"path\":");
+                line.push_str(&serde_json::to_string(&saved.path).map_err(encode)?);
+                line.push('}');
+            }
             ctx.out.line(line)?;
         }
         if let Some(path) = cursor_file {
@@ -281,6 +297,7 @@ pub async fn run(command: MsgCommand, ctx: &Context) -> Result<(), CliError> {
             interval,
             token,
             limit,
+            download,
         } => {
             let mut request = SyncMsg::new(open_kfid);
             request.token = token;
@@ -297,7 +314,13 @@ pub async fn run(command: MsgCommand, ctx: &Context) -> Result<(), CliError> {
                 }
             });
             loop {
-                let reached = drain(ctx, request.clone(), cursor_file.as_deref()).await?;
+                let reached = drain(
+                    ctx,
+                    request.clone(),
+                    cursor_file.as_deref(),
+                    download.as_deref(),
+                )
+                .await?;
                 if !follow || *interrupted.borrow() {
                     return Ok(());
                 }

@@ -1,9 +1,12 @@
 //! `wecom-kf sandbox …`: the built-in emulator, persisted between runs.
 
+use std::path::{Path, PathBuf};
+
 use clap::Subcommand;
 use futures_util::TryStreamExt;
 use wecom_kf::Client;
 use wecom_kf::types::kf::account::UpdateAccount;
+use wecom_kf::types::media::{Format as MediaFormat, MediaType};
 
 use crate::context::{sandbox_client, sandbox_db, start_sandbox};
 use crate::error::CliError;
@@ -44,17 +47,29 @@ pub enum SandboxCommand {
         #[arg(long, default_value = "客户")]
         nickname: String,
     },
-    /// Play a customer writing to an account: starts (or goes on with) a session.
+    /// Play a customer writing to an account: starts (or goes on with) a session. A
+    /// customer may send a picture, a voice note or a file instead of text: the file
+    /// is uploaded from WeChat's side and `media/get` serves it to the bot.
     #[command(
-        after_help = "Example:\n  wecom-kf sandbox say wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw 你好"
+        after_help = "Examples:\n  wecom-kf sandbox say wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw 你好\n  wecom-kf sandbox say CUSTOMER KFID --image order.png\n  wecom-kf sandbox say CUSTOMER KFID --voice note.amr\n  wecom-kf sandbox say CUSTOMER KFID --file invoice.pdf"
     )]
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["text", "image", "voice", "file"])))]
     Say {
         /// The customer.
         external_userid: String,
         /// The account.
         open_kfid: String,
         /// What they write.
-        text: String,
+        text: Option<String>,
+        /// Send this picture (image message).
+        #[arg(long, value_name = "PATH")]
+        image: Option<PathBuf>,
+        /// Send this voice note (voice message; WeChat's are AMR).
+        #[arg(long, value_name = "PATH")]
+        voice: Option<PathBuf>,
+        /// Send this file (file message).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
     },
     /// Play a customer opening an account's chat (an enter_session event); prints the
     /// welcome_code when a welcome may be sent (`wecom-kf msg welcome CODE`, 20 s).
@@ -145,6 +160,86 @@ fn said(m: &serde_json::Value) -> String {
 }
 
 /// A refusal of the sandbox's emulator, as the CLI reports it.
+/// `sandbox say`: a text, or a file uploaded from WeChat's side and sent as a message
+/// of its kind. Answers the msgid.
+async fn say(
+    external_userid: &str,
+    open_kfid: &str,
+    text: Option<String>,
+    media: Option<(MediaType, PathBuf)>,
+) -> Result<String, CliError> {
+    // Read before the sandbox starts: a bad path is refused with nothing done.
+    let media = match media {
+        Some((kind, path)) => Some((kind, read_media(kind, &path).await?)),
+        None => None,
+    };
+    let sandbox = start_sandbox().await?;
+    let emulator = sandbox.emulator();
+    match (media, text) {
+        (Some((kind, (filename, content_type, data))), _) => {
+            let (media_id, _) = emulator
+                .customer_uploads(external_userid, &filename, &content_type, data.into())
+                .await
+                .map_err(|r| refused(&r))?;
+            emulator.customer_sends_media(external_userid, open_kfid, kind, &media_id)
+        }
+        (None, Some(text)) => emulator.customer_says(external_userid, open_kfid, &text),
+        (None, None) => {
+            return Err(CliError::Usage(
+                "say what? give TEXT, --image, --voice or --file".into(),
+            ));
+        }
+    }
+    .map_err(|r| refused(&r))
+}
+
+/// A file a customer sends: its name, a Content-Type that gives it the kind asked for
+/// (recognised from its bytes, else from its extension), and its bytes.
+async fn read_media(kind: MediaType, path: &Path) -> Result<(String, String, Vec<u8>), CliError> {
+    let max = wecom_kf_emulator::CUSTOMER_MEDIA_MAX_BYTES;
+    let unreadable =
+        |e: std::io::Error| CliError::Input(format!("cannot read {}: {e}", path.display()));
+    let len = tokio::fs::metadata(path).await.map_err(unreadable)?.len();
+    if len == 0 || len > max {
+        return Err(CliError::Input(format!(
+            "{}: a customer's file must be 1 to {max} bytes; it is {len} bytes",
+            path.display()
+        )));
+    }
+    let data = tokio::fs::read(path).await.map_err(unreadable)?;
+    let sniffed = MediaFormat::sniff(&data[..data.len().min(16)]).content_type();
+    let by_extension = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        Some("amr") => "voice/amr",
+        Some("mp3") => "audio/mpeg",
+        Some("mp4") => "video/mp4",
+        Some("pdf") => "application/pdf",
+        Some("txt") => "text/plain",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    let content_type = [sniffed, by_extension]
+        .into_iter()
+        .find(|ct| MediaType::from_content_type(ct) == kind)
+        .unwrap_or(match kind {
+            MediaType::Image => "image/jpeg",
+            MediaType::Voice => "voice/amr",
+            MediaType::Video => "video/mp4",
+            MediaType::File => "application/octet-stream",
+        });
+    let filename = path
+        .file_name()
+        .map_or_else(|| "media".to_owned(), |n| n.to_string_lossy().into_owned());
+    Ok((filename, content_type.to_owned(), data))
+}
+
 fn refused(rejection: &wecom_kf_emulator::Rejection) -> CliError {
     let detail = rejection.detail.as_deref().unwrap_or_default();
     CliError::Input(format!("errcode {}: {detail}", rejection.code))
@@ -186,12 +281,18 @@ pub async fn run(command: SandboxCommand, global: &Global) -> Result<(), CliErro
             external_userid,
             open_kfid,
             text,
+            image,
+            voice,
+            file,
         } => {
-            let sandbox = start_sandbox().await?;
-            let msgid = sandbox
-                .emulator()
-                .customer_says(&external_userid, &open_kfid, &text)
-                .map_err(|r| refused(&r))?;
+            let media = [
+                (MediaType::Image, image),
+                (MediaType::Voice, voice),
+                (MediaType::File, file),
+            ]
+            .into_iter()
+            .find_map(|(kind, path)| path.map(|p| (kind, p)));
+            let msgid = say(&external_userid, &open_kfid, text, media).await?;
             Output::new(global.format).line(format!("sent: {msgid}"))
         }
         SandboxCommand::Enter {
@@ -353,6 +454,7 @@ async fn sandbox_bot(
         config,
         batch: 1,
         announce: false,
+        media_dir: None,
     };
     super::bot::start(parts, super::bot::open_store(&store_path)?).await
 }
@@ -424,7 +526,9 @@ async fn chat(
         "You are a customer writing to {open_kfid}; the bot is {}. An empty line or Ctrl-D ends.",
         exec.as_deref().unwrap_or("an echo bot")
     );
-    let sink = exec.map_or(super::bot::Sink::Echo, super::bot::Sink::Exec);
+    let sink = exec.map_or(super::bot::Sink::Echo, |cmd| {
+        super::bot::Sink::Exec(cmd, super::bot::DEFAULT_HANDLER_TIMEOUT)
+    });
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     let lines = futures_util::stream::unfold(stdin, |mut stdin| async move {
         use tokio::io::AsyncBufReadExt as _;
@@ -449,7 +553,9 @@ async fn console(listen: &str, exec: Option<String>, no_bot: bool) -> Result<(),
     let pipeline = if no_bot {
         None
     } else {
-        let sink = exec.map_or(super::bot::Sink::Echo, super::bot::Sink::Exec);
+        let sink = exec.map_or(super::bot::Sink::Echo, |cmd| {
+            super::bot::Sink::Exec(cmd, super::bot::DEFAULT_HANDLER_TIMEOUT)
+        });
         Some(sandbox_bot(&sandbox, &client, sink).await?)
     };
     println!("console: {}/__emulator/console", sandbox.base_url());

@@ -15,7 +15,7 @@ use clap::Args;
 use wecom_kf::callback::Crypto;
 use wecom_kf::consumer::ConsumerConfig;
 
-use super::bot::{Parts, Sink, open_store, sandbox_crypto, start, terminated};
+use super::bot::{Parts, Sink, open_store, sandbox_crypto, start, terminated, webhook_client};
 use crate::config::{ServeSettings, config_path, load_profile};
 use crate::context::Context;
 use crate::error::CliError;
@@ -76,6 +76,11 @@ pub struct Serve {
     /// before another takes its accounts over. Longer than one handler run. Default 30.
     #[arg(long, env = "WECOM_KF_SERVE_LEASE", value_name = "SECS")]
     lease: Option<u64>,
+    /// Seconds one handler run (`--exec`, `--webhook`) may take; then it is a failed
+    /// attempt (`--exec`: killed with its whole process group). Shorter than the lease.
+    /// Default: two thirds of the lease.
+    #[arg(long, env = "WECOM_KF_SERVE_HANDLER_TIMEOUT", value_name = "SECS")]
+    handler_timeout: Option<u64>,
     /// Handler runs at once (customers side by side; each customer's messages stay in
     /// order, one after another). Default 64.
     #[arg(long, env = "WECOM_KF_SERVE_CONCURRENCY", value_name = "N")]
@@ -90,6 +95,11 @@ pub struct Serve {
         default_missing_value = "10"
     )]
     batch: Option<u64>,
+    /// Download each message's image, voice, video or file into DIR/MSGID/ before the
+    /// handler runs, and add its local path as "path" to the JSON the handler gets.
+    /// A download that fails is retried like a failed handler run.
+    #[arg(long, env = "WECOM_KF_SERVE_MEDIA_DIR", value_name = "DIR")]
+    media_dir: Option<PathBuf>,
     /// Check the configuration, the callback Token and EncodingAESKey, the credentials
     /// (one gettoken) and the store, say what is wrong, and exit without serving.
     #[arg(long)]
@@ -106,9 +116,12 @@ struct Settings {
     poll: Duration,
     max_attempts: u32,
     lease: Duration,
+    handler_timeout: Duration,
     concurrency: usize,
     /// 1: one message at a time.
     batch: usize,
+    /// Where messages' media are saved before the handler runs.
+    media_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -154,6 +167,16 @@ impl Serve {
         }
         let poll = positive("--poll", self.poll.or(file.poll).unwrap_or(10))?;
         let lease = positive("--lease", self.lease.or(file.lease).unwrap_or(30))?;
+        let handler_timeout = match self.handler_timeout.or(file.handler_timeout) {
+            Some(secs) => Duration::from_secs(positive("--handler-timeout", secs)?),
+            None => Duration::from_secs(lease) * 2 / 3,
+        };
+        if handler_timeout >= Duration::from_secs(lease) {
+            return Err(CliError::Usage(format!(
+                "--handler-timeout must be shorter than --lease ({lease} s), got {} s: a run that outlasts the lease runs beside the next holder's",
+                handler_timeout.as_secs()
+            )));
+        }
         let max_attempts = self.max_attempts.or(file.max_attempts).unwrap_or(5);
         positive("--max-attempts", u64::from(max_attempts))?;
         let concurrency = positive(
@@ -186,8 +209,10 @@ impl Serve {
             poll: Duration::from_secs(poll),
             max_attempts,
             lease: Duration::from_secs(lease),
+            handler_timeout,
             concurrency,
             batch,
+            media_dir: self.media_dir,
         })
     }
 }
@@ -230,8 +255,11 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     let crypto = crypto(global)?;
     let ctx = Context::new(global).await?;
     let sink = match settings.sink {
-        SinkSpec::Exec(cmd) => Sink::Exec(cmd),
-        SinkSpec::Webhook(url) => Sink::Webhook(url, reqwest::Client::new()),
+        SinkSpec::Exec(cmd) => Sink::Exec(cmd, settings.handler_timeout),
+        SinkSpec::Webhook(url) => Sink::Webhook(
+            url,
+            webhook_client(settings.handler_timeout).map_err(CliError::Config)?,
+        ),
         SinkSpec::Stdout => Sink::Stdout,
     };
     let mut config = ConsumerConfig::default();
@@ -249,6 +277,7 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
         config,
         batch: settings.batch,
         announce: true,
+        media_dir: settings.media_dir.clone(),
     };
     let pipeline = match settings.store.as_deref() {
         Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {

@@ -11,6 +11,7 @@ mod fleet;
 mod harness;
 mod import;
 mod knowledge;
+mod media;
 mod messages;
 mod operations;
 mod sandbox;

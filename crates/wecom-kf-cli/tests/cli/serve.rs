@@ -234,3 +234,284 @@ fn serve_keeps_its_state_in_redis_for_a_fleet() {
         "{keys:?}"
     );
 }
+
+/// `wecom-kf --sandbox serve ARGS` on a free port with a store of its own; its base URL
+/// (stderr is drained so warnings never block it).
+fn serve_in(sb: &Sandbox, args: &[&str]) -> (std::process::Child, String) {
+    let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
+    let mut serve = bare(sb.0.path())
+        .args([
+            "--sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1",
+            "--store",
+            &store,
+        ])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let base = first
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .to_owned();
+    (serve, base)
+}
+
+/// /metrics once `wanted` is in it, or after 15 s.
+fn metrics_with(base: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let metrics = get(&format!("{base}/metrics"));
+        if metrics.contains(wanted) || Instant::now() > deadline {
+            return metrics;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn stop(serve: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while serve.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_hung_exec_is_killed_with_its_process_group_at_the_handler_timeout() {
+    let sb = Sandbox::new();
+    let kfid = sb.account("售后");
+    let who = sb.line(&["sandbox", "customer"]);
+    let mark = sb.0.path().join("grandchild-ran");
+    // A bot that hangs, and leaves a grandchild that would write later.
+    let bot = format!(
+        "cat > /dev/null; (sleep 2; touch {}) & sleep 60",
+        mark.display()
+    );
+    let (mut serve, base) = serve_in(
+        &sb,
+        &[
+            "--handler-timeout",
+            "1",
+            "--lease",
+            "3",
+            "--max-attempts",
+            "1",
+            "--exec",
+            &bot,
+        ],
+    );
+    sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
+    let metrics = metrics_with(&base, "wecom_kf_dead_letters_total 1");
+    assert!(
+        metrics.contains("wecom_kf_dead_letters_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wecom_kf_handler_failures_total 1"),
+        "{metrics}"
+    );
+    // Past the grandchild's 2 s: it was killed with the group.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        !mark.exists(),
+        "the handler's process group outlived the timeout"
+    );
+    stop(&mut serve);
+}
+
+#[test]
+fn an_exec_that_writes_too_much_fails_and_sends_nothing() {
+    let sb = Sandbox::new();
+    let kfid = sb.account("售后");
+    let who = sb.line(&["sandbox", "customer"]);
+    let (mut serve, base) = serve_in(
+        &sb,
+        &[
+            "--max-attempts",
+            "1",
+            "--exec",
+            "cat > /dev/null; head -c 70000 /dev/zero | tr '\\0' a",
+        ],
+    );
+    sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
+    let metrics = metrics_with(&base, "wecom_kf_dead_letters_total 1");
+    assert!(
+        metrics.contains("wecom_kf_dead_letters_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("wecom_kf_replies_total 0"), "{metrics}");
+    stop(&mut serve);
+    assert!(sb.inbox(&who, &kfid).is_empty());
+}
+
+#[test]
+fn a_webhook_redirect_is_not_followed_and_an_answer_that_is_not_json_is_retried() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (hits, elsewhere) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let url = {
+        let (hits, elsewhere) = (hits.clone(), elsewhere.clone());
+        let app = axum::Router::new()
+            .route(
+                "/kf",
+                axum::routing::post(move || {
+                    let hits = hits.clone();
+                    async move {
+                        match hits.fetch_add(1, Ordering::SeqCst) {
+                            // Elsewhere would get the customer's message again.
+                            0 => (
+                                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                                [("location", "/elsewhere")],
+                                String::new(),
+                            ),
+                            // A body the bot meant as an answer, broken.
+                            1 => (
+                                axum::http::StatusCode::OK,
+                                [("content-type", "application/json")],
+                                "{\"reply\": \"cut off".to_owned(),
+                            ),
+                            _ => (
+                                axum::http::StatusCode::OK,
+                                [("content-type", "application/json")],
+                                "{\"reply\": \"ok\"}".to_owned(),
+                            ),
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/elsewhere",
+                axum::routing::post(move || {
+                    elsewhere.fetch_add(1, Ordering::SeqCst);
+                    async { "{\"reply\": \"from elsewhere\"}" }
+                }),
+            );
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}/kf", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        url
+    };
+    let sb = Sandbox::new();
+    let kfid = sb.account("售后");
+    let who = sb.line(&["sandbox", "customer"]);
+    let (mut serve, base) = serve_in(&sb, &["--webhook", &url]);
+    sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
+    let replies = replies(&sb, &who, &kfid, 1);
+    let metrics = get(&format!("{base}/metrics"));
+    stop(&mut serve);
+    assert_eq!(
+        elsewhere.load(Ordering::SeqCst),
+        0,
+        "the redirect was followed"
+    );
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0]["text"]["content"], "ok");
+    assert!(
+        metrics.contains("wecom_kf_handler_failures_total 2"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn batch_mode_gives_exec_a_burst_as_a_json_array_and_answers_it_once() {
+    let sb = Sandbox::new();
+    let kfid = sb.account("售后");
+    let who = sb.line(&["sandbox", "customer"]);
+    for text in ["你好", "在吗", "我想问订单"] {
+        sb.line(&["sandbox", "say", &who, &kfid, text]);
+    }
+    // The bot answers with how many messages it was given and the first one's text.
+    let bot = "jq -r '\"\\(length) \\(.[0].text.content)\"'";
+    let (mut serve, base) = serve_in(&sb, &["--batch", "--exec", bot]);
+    let replies = replies(&sb, &who, &kfid, 1);
+    let metrics = metrics_with(&base, "wecom_kf_messages_handled_total 3");
+    stop(&mut serve);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0]["text"]["content"], "3 你好");
+    assert!(
+        metrics.contains("wecom_kf_messages_handled_total 3"),
+        "{metrics}"
+    );
+}
+
+/// `serve --media-dir`: the handler gets a path whose bytes are what the customer sent,
+/// and a picture it answers with (`{"messages":[{"msgtype":"image","path":…}]}` on
+/// stdout) is uploaded and reaches the customer.
+#[test]
+fn serve_media_dir_hands_the_handler_the_file_and_sends_its_picture() {
+    let sb = Sandbox::new();
+    let kfid = sb.account("售后");
+    let who = sb.line(&["sandbox", "customer", "--nickname", "小明"]);
+    let dir = sb.0.path();
+    let sent = dir.join("截图.png");
+    std::fs::write(&sent, crate::PNG).unwrap();
+    let media_dir = dir.join("media");
+    let copy = dir.join("handler-saw.png");
+    let answer = dir.join("answer.png");
+    std::fs::write(&answer, crate::PNG).unwrap();
+    // The handler copies the file it was given and answers with a picture.
+    let handler = format!(
+        "p=$(sed -n 's/.*\"path\":\"\\([^\"]*\\)\".*/\\1/p'); cp \"$p\" {copy}; echo '{{\"messages\":[{{\"msgtype\":\"image\",\"path\":\"{answer}\"}}]}}'",
+        copy = copy.display(),
+        answer = answer.display()
+    );
+    let store = format!("sqlite:{}", dir.join("consumer.db").display());
+    let mut serve = bare(dir)
+        .args([
+            "--sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1",
+            "--store",
+            &store,
+        ])
+        .args([
+            "--media-dir",
+            media_dir.to_str().unwrap(),
+            "--exec",
+            &handler,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    sb.line(&[
+        "sandbox",
+        "say",
+        &who,
+        &kfid,
+        "--image",
+        sent.to_str().unwrap(),
+    ]);
+    let replies = replies(&sb, &who, &kfid, 1);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status();
+    let _ = serve.wait();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0]["msgtype"], "image", "{replies:?}");
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        crate::PNG,
+        "the handler's path has the customer's bytes"
+    );
+}

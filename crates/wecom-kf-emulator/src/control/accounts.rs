@@ -2,74 +2,111 @@
 //! manages; `POST /__emulator/accounts/{open_kfid}/routing`: how its new sessions are
 //! routed; `POST /__emulator/upgrade_service_config`: the 升级服务 ranges.
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::response::Response;
-use axum::routing::post;
-use serde::Deserialize;
-use serde_json::json;
-
-use super::{body, done};
+use serde::{Deserialize, Serialize};
 use wecom_kf_types::kf::customer::UpgradeServiceConfig;
 
+use super::registry::Route;
+use super::{Command, Done, Verb};
+use crate::reply::Rejection;
 use crate::state::Emulator;
-use crate::world::RoutingMode;
+pub use crate::world::RoutingMode;
 
-pub(super) fn routes() -> Router<Arc<Emulator>> {
-    Router::new()
-        .route("/__emulator/accounts", post(seed_account))
-        .route("/__emulator/accounts/{open_kfid}/routing", post(routing))
-        .route("/__emulator/upgrade_service_config", post(upgrade_config))
-}
+pub(super) const ROUTES: &[Route] = &[
+    Route::command::<SeedAccount>(),
+    Route::command::<SetRouting>(),
+    Route::command::<SetUpgradeServiceConfig>(),
+];
 
-#[derive(Deserialize, Default)]
-struct Seed {
+/// `POST /__emulator/accounts {"name"}`: an account made in the admin console: listed
+/// with `manage_privilege: false`, and managing it through the API fails with 48007.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SeedAccount {
+    /// Its name.
     #[serde(default)]
-    name: String,
+    pub name: String,
 }
 
-async fn seed_account(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
-    done(
-        body::<Seed>(&bytes)
-            .and_then(|seed| emulator.world().add_console_account(&seed.name))
-            .map(|open_kfid| json!({ "open_kfid": open_kfid })),
-    )
+/// The account made.
+#[derive(Clone, Debug, Serialize)]
+pub struct Seeded {
+    /// Its id.
+    pub open_kfid: String,
 }
 
-#[derive(Deserialize)]
-struct Routing {
-    mode: RoutingMode,
-}
+impl Command for SeedAccount {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/accounts";
+    type Answer = Seeded;
 
-impl Default for Routing {
-    fn default() -> Self {
-        Routing {
-            mode: RoutingMode::Api,
-        }
+    fn apply(self, emulator: &Emulator) -> Result<Seeded, Rejection> {
+        let open_kfid = emulator.world().add_console_account(&self.name)?;
+        Ok(Seeded { open_kfid })
     }
 }
 
-async fn routing(
-    State(emulator): State<Arc<Emulator>>,
-    Path(open_kfid): Path<String>,
-    bytes: Bytes,
-) -> Response {
-    done(body::<Routing>(&bytes).and_then(|r| {
-        emulator
-            .world()
-            .set_routing(&open_kfid, r.mode)
-            .map(|()| json!({}))
-    }))
+/// `POST /__emulator/accounts/{open_kfid}/routing {"mode":"api"|"servicers"}`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SetRouting {
+    /// The account.
+    #[serde(default)]
+    pub open_kfid: String,
+    /// How its new sessions are routed.
+    #[serde(default)]
+    pub mode: RoutingMode,
 }
 
-async fn upgrade_config(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
-    done(body::<UpgradeServiceConfig>(&bytes).and_then(|config| {
-        emulator
-            .world()
-            .set_upgrade_service_config(&config)
-            .map(|()| json!({}))
-    }))
+impl Command for SetRouting {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/accounts/{open_kfid}/routing";
+    type Answer = Done;
+
+    fn apply(self, emulator: &Emulator) -> Result<Done, Rejection> {
+        emulator.world().set_routing(&self.open_kfid, self.mode)?;
+        Ok(Done {})
+    }
+}
+
+/// `POST /__emulator/upgrade_service_config`: the 升级服务 ranges
+/// (`kf/customer/get_upgrade_service_config` answers them).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SetUpgradeServiceConfig {
+    /// The ranges.
+    #[serde(flatten)]
+    pub config: UpgradeServiceConfig,
+}
+
+impl Command for SetUpgradeServiceConfig {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/upgrade_service_config";
+    type Answer = Done;
+
+    fn apply(self, emulator: &Emulator) -> Result<Done, Rejection> {
+        emulator.world().set_upgrade_service_config(&self.config)?;
+        Ok(Done {})
+    }
+}
+
+impl Emulator {
+    /// Create an account as if made in the admin console ([`SeedAccount`]).
+    pub fn seed_console_account(&self, name: &str) -> Result<String, Rejection> {
+        self.apply(SeedAccount {
+            name: name.to_owned(),
+        })
+        .map(|seeded| seeded.open_kfid)
+    }
+
+    /// Route an account's new sessions to its serving servicers (`true`) or leave them
+    /// to the API (`false`) ([`SetRouting`]).
+    pub fn route_to_servicers(&self, open_kfid: &str, servicers: bool) -> Result<(), Rejection> {
+        let mode = if servicers {
+            RoutingMode::Servicers
+        } else {
+            RoutingMode::Api
+        };
+        self.apply(SetRouting {
+            open_kfid: open_kfid.to_owned(),
+            mode,
+        })
+        .map(drop)
+    }
 }

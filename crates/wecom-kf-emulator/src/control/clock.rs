@@ -1,31 +1,38 @@
 //! `POST /__emulator/clock {"advance_secs": N}`: moves every window of the emulator.
 
-use std::sync::Arc;
+use serde::{Deserialize, Serialize};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::response::Response;
-use axum::routing::post;
-use serde::Deserialize;
-use serde_json::json;
-
-use super::{body, done};
+use super::registry::Route;
+use super::{Command, Verb};
+use crate::reply::Rejection;
 use crate::state::Emulator;
 
-pub(super) fn routes() -> Router<Arc<Emulator>> {
-    Router::new().route("/__emulator/clock", post(clock))
-}
+pub(super) const ROUTES: &[Route] = &[Route::command::<AdvanceClock>()];
 
-#[derive(Deserialize, Default)]
-struct Clock {
+/// `POST /__emulator/clock {"advance_secs": N}`.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub struct AdvanceClock {
+    /// Seconds forward.
     #[serde(default)]
-    advance_secs: i64,
+    pub advance_secs: i64,
 }
 
-async fn clock(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
-    done(body::<Clock>(&bytes).map(|c| {
-        emulator.advance_clock(c.advance_secs);
-        json!({ "now": emulator.now() })
-    }))
+/// The emulator's time after the move.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Now {
+    /// Unix seconds.
+    pub now: i64,
+}
+
+impl Command for AdvanceClock {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/clock";
+    type Answer = Now;
+
+    fn apply(self, emulator: &Emulator) -> Result<Now, Rejection> {
+        emulator.advance_clock(self.advance_secs);
+        Ok(Now {
+            now: emulator.now(),
+        })
+    }
 }

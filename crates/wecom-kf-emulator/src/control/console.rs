@@ -1,6 +1,6 @@
 //! `/__emulator/console`: the console, a page served by the emulator itself (its files
 //! are embedded in the binary: no build step, works offline), and the read-only
-//! endpoints it reads: a snapshot, one conversation, the API call log, the deliveries,
+//! commands it reads: a snapshot, one conversation, the API call log, the deliveries,
 //! and a stream of server-sent events saying what changed. It changes the world only
 //! through the control plane and the API, as any other client does.
 
@@ -8,20 +8,25 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use futures_util::Stream;
-use serde::Deserialize;
-use serde_json::json;
+use axum::routing::{MethodRouter, get};
+use serde::{Deserialize, Serialize};
 use wecom_kf_types::ErrCode;
+use wecom_kf_types::kf::service_state::DIAGNOSED;
 
-use super::done;
+use super::registry::Route;
+use super::{Asset, Command, Verb, guard, lenient};
+use crate::accept::Conn;
+use crate::calls::Call;
+use crate::faults::FaultRule;
 use crate::reply::Rejection;
 use crate::state::Emulator;
+pub use crate::world::{ThreadView, WorldView};
 
 const INDEX: &str = include_str!("../../console/index.html");
 const SCRIPT: &str = include_str!("../../console/console.js");
@@ -33,105 +38,245 @@ const TICK: Duration = Duration::from_millis(100);
 /// Calls and attempts one answer carries at most.
 const PAGE: usize = 500;
 
-pub(super) fn routes() -> Router<Arc<Emulator>> {
-    Router::new()
-        .route(
-            "/__emulator/console",
-            get(|| async { page(INDEX, "text/html; charset=utf-8") }),
-        )
-        .route(
-            "/__emulator/console/console.js",
-            get(|| async { page(SCRIPT, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/__emulator/console/console.css",
-            get(|| async { page(STYLE, "text/css; charset=utf-8") }),
-        )
-        .route("/__emulator/console/snapshot", get(snapshot))
-        .route("/__emulator/console/thread", get(thread))
-        .route("/__emulator/console/calls", get(calls))
-        .route("/__emulator/console/deliveries", get(deliveries))
-        .route("/__emulator/console/live", get(live))
-        .route("/__emulator/callback/deliveries/{id}/resend", post(resend))
+pub(super) const ROUTES: &[Route] = &[
+    Route::command::<Page>(),
+    Route::command::<Script>(),
+    Route::command::<Style>(),
+    Route::command::<Snapshot>(),
+    Route::command::<Thread>(),
+    Route::command::<Calls>(),
+    Route::command::<RecentDeliveries>(),
+    Route::custom::<Live>(live_handler),
+    Route::command::<Resend>(),
+];
+
+fn asset(text: &'static str, content_type: &str) -> Asset {
+    Asset {
+        content_type: content_type.to_owned(),
+        bytes: Bytes::from_static(text.as_bytes()),
+    }
 }
 
-fn page(text: &'static str, content_type: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        text,
-    )
-        .into_response()
+macro_rules! page {
+    ($(#[$doc:meta])* $name:ident = $path:literal, $text:expr, $type:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, Deserialize)]
+        pub struct $name {}
+
+        impl Command for $name {
+            const METHOD: Verb = Verb::Get;
+            const PATH: &'static str = $path;
+            type Answer = Asset;
+
+            fn apply(self, _: &Emulator) -> Result<Asset, Rejection> {
+                Ok(asset($text, $type))
+            }
+
+            fn respond(answer: Asset) -> Response {
+                answer.respond()
+            }
+        }
+    };
 }
 
-async fn snapshot(State(emulator): State<Arc<Emulator>>) -> Response {
-    let mut body = emulator.world().console_snapshot();
-    body["callback_url"] = json!(emulator.callbacks().current().map(|s| s.url.clone()));
-    body["faults"] = json!(emulator.faults());
-    body["last_call"] = json!(emulator.calls().last_id());
-    done(Ok(body))
+page!(
+    /// `GET /__emulator/console`: the page.
+    Page = "/__emulator/console", INDEX, "text/html; charset=utf-8"
+);
+page!(
+    /// `GET /__emulator/console/console.js`.
+    Script = "/__emulator/console/console.js", SCRIPT, "text/javascript; charset=utf-8"
+);
+page!(
+    /// `GET /__emulator/console/console.css`.
+    Style = "/__emulator/console/console.css", STYLE, "text/css; charset=utf-8"
+);
+
+/// `GET /__emulator/console/snapshot`: everything the console lists, and the numbers
+/// it must not restate.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Snapshot {}
+
+/// The console's snapshot.
+#[derive(Clone, Debug, Serialize)]
+pub struct SnapshotView {
+    /// Accounts, customers, sessions.
+    #[serde(flatten)]
+    pub world: WorldView,
+    /// Where callbacks go, if set.
+    pub callback_url: Option<String>,
+    /// The standing fault rules.
+    pub faults: Vec<FaultRule>,
+    /// The id of the last API call logged.
+    pub last_call: u64,
+    /// The refusals a session's state explains (`thread?errcode=`).
+    pub diagnosed: Vec<i64>,
+    /// How many calls the log keeps; the page keeps no more.
+    pub kept_calls: usize,
 }
 
-#[derive(Deserialize)]
-struct Conversation {
-    open_kfid: String,
-    external_userid: String,
+impl Command for Snapshot {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/__emulator/console/snapshot";
+    type Answer = SnapshotView;
+
+    fn apply(self, emulator: &Emulator) -> Result<SnapshotView, Rejection> {
+        let world = emulator.world().console_snapshot();
+        Ok(SnapshotView {
+            world,
+            callback_url: emulator.callbacks().current().map(|s| s.url.clone()),
+            faults: emulator.fault_rules(),
+            last_call: emulator.calls().last_id(),
+            diagnosed: DIAGNOSED.iter().map(|c| c.get()).collect(),
+            kept_calls: crate::calls::KEPT,
+        })
+    }
+}
+
+/// `GET /__emulator/console/thread?open_kfid&external_userid&errcode?`: one
+/// conversation in full.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Thread {
+    /// The account.
+    #[serde(default)]
+    pub open_kfid: String,
+    /// The customer.
+    #[serde(default)]
+    pub external_userid: String,
     /// Explain this refusal from the session's state.
-    errcode: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::i64_opt")]
+    pub errcode: Option<i64>,
 }
 
-async fn thread(State(emulator): State<Arc<Emulator>>, Query(q): Query<Conversation>) -> Response {
-    done(
+impl Command for Thread {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/__emulator/console/thread";
+    type Answer = ThreadView;
+
+    fn apply(self, emulator: &Emulator) -> Result<ThreadView, Rejection> {
         emulator
             .world()
-            .console_thread(&q.open_kfid, &q.external_userid, q.errcode),
-    )
+            .console_thread(&self.open_kfid, &self.external_userid, self.errcode)
+    }
 }
 
-#[derive(Deserialize, Default)]
-struct CallsQuery {
+/// `GET /__emulator/console/calls?after&errcode?`: the API call log.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Calls {
     /// Only calls after this id.
-    #[serde(default)]
-    after: u64,
+    #[serde(default, deserialize_with = "lenient::u64")]
+    pub after: u64,
     /// Only calls that answered this errcode.
-    errcode: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::i64_opt")]
+    pub errcode: Option<i64>,
 }
 
-async fn calls(State(emulator): State<Arc<Emulator>>, Query(q): Query<CallsQuery>) -> Response {
-    let calls = emulator.calls().since(q.after, q.errcode, PAGE);
-    done(Ok(
-        json!({ "calls": calls, "last_call": emulator.calls().last_id() }),
-    ))
+/// A page of the call log.
+#[derive(Clone, Debug, Serialize)]
+pub struct CallLog {
+    /// Oldest first, at most 500.
+    pub calls: Vec<Call>,
+    /// The id of the last call logged.
+    pub last_call: u64,
 }
 
-async fn deliveries(State(emulator): State<Arc<Emulator>>) -> Response {
-    let all = emulator.callbacks().deliveries();
-    let recent = &all[all.len().saturating_sub(PAGE)..];
-    done(Ok(json!({ "deliveries": recent })))
+impl Command for Calls {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/__emulator/console/calls";
+    type Answer = CallLog;
+
+    fn apply(self, emulator: &Emulator) -> Result<CallLog, Rejection> {
+        Ok(CallLog {
+            calls: emulator.calls().since(self.after, self.errcode, PAGE),
+            last_call: emulator.calls().last_id(),
+        })
+    }
 }
 
-async fn resend(State(emulator): State<Arc<Emulator>>, Path(id): Path<u64>) -> Response {
-    let corp_id = emulator.config().corp_id.clone();
-    done(
+/// `GET /__emulator/console/deliveries`: the last 500 delivery attempts.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct RecentDeliveries {}
+
+impl Command for RecentDeliveries {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/__emulator/console/deliveries";
+    type Answer = super::callbacks::DeliveryLog;
+
+    fn apply(self, emulator: &Emulator) -> Result<Self::Answer, Rejection> {
+        let mut all = emulator.callbacks().deliveries();
+        let recent = all.split_off(all.len().saturating_sub(PAGE));
+        Ok(super::callbacks::DeliveryLog { deliveries: recent })
+    }
+}
+
+/// `POST /__emulator/callback/deliveries/{id}/resend`: push a delivery again, as a
+/// new one, to the URL set now.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Resend {
+    /// The delivery.
+    #[serde(default, deserialize_with = "lenient::u64")]
+    pub id: u64,
+}
+
+/// The new delivery.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Resent {
+    /// Its id.
+    pub id: u64,
+}
+
+impl Command for Resend {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/callback/deliveries/{id}/resend";
+    type Answer = Resent;
+
+    fn apply(self, emulator: &Emulator) -> Result<Resent, Rejection> {
+        let corp_id = emulator.config().corp_id.clone();
         emulator
             .callbacks()
-            .resend(id, &corp_id, emulator.now())
-            .map(|new_id| json!({ "id": new_id }))
-            .map_err(|why| Rejection::with(ErrCode::INVALID_PARAMETER, why)),
-    )
+            .resend(self.id, &corp_id, emulator.now())
+            .map(|id| Resent { id })
+            .map_err(|why| Rejection::with(ErrCode::INVALID_PARAMETER, why))
+    }
 }
+
+/// `GET /__emulator/console/live`: an `event: change` with
+/// `{"world":bool,"last_call":N,"deliveries":bool}` whenever something the page shows
+/// changed, checked every 100 ms. In process, the command answers what the page has
+/// seen now; its route streams the changes of that answer.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Live {}
 
 /// What the page has seen; an event goes out when any part moves.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-struct Seen {
-    world: (u64, i64, usize),
-    last_call: u64,
-    attempts: usize,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize)]
+pub struct Seen {
+    /// Moves with every write to the world, the clock and the faults.
+    pub world: (u64, i64, usize),
+    /// The last API call's id.
+    pub last_call: u64,
+    /// Delivery attempts so far.
+    pub attempts: usize,
 }
 
-fn look(emulator: &Emulator) -> Seen {
+/// One `change` event.
+#[derive(Serialize)]
+struct Change {
+    world: bool,
+    last_call: u64,
+    deliveries: bool,
+}
+
+impl Command for Live {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/__emulator/console/live";
+    type Answer = Seen;
+
+    fn apply(self, emulator: &Emulator) -> Result<Seen, Rejection> {
+        Ok(seen(emulator))
+    }
+}
+
+fn seen(emulator: &Emulator) -> Seen {
     Seen {
         world: emulator.world_version(),
         last_call: emulator.calls().last_id(),
@@ -139,27 +284,38 @@ fn look(emulator: &Emulator) -> Seen {
     }
 }
 
-/// `GET /__emulator/console/live`: an `event: change` with
-/// `{"world":bool,"last_call":N,"deliveries":bool}` whenever something the page shows
-/// changed, checked every 100 ms.
+fn live_handler() -> MethodRouter<Arc<Emulator>> {
+    get(live)
+}
+
 async fn live(
     State(emulator): State<Arc<Emulator>>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let first = look(&emulator);
-    let stream = futures_util::stream::unfold((emulator, first), |(emulator, seen)| async move {
+    conn: Option<Extension<Conn>>,
+    headers: HeaderMap,
+) -> Response {
+    let conn = conn.map(|Extension(c)| c);
+    if let Err(refused) = guard::admit(&emulator, conn.as_ref(), &headers, Live::METHOD, Live::BODY)
+    {
+        return refused.into_response();
+    }
+    let first = seen(&emulator);
+    let stream = futures_util::stream::unfold((emulator, first), |(emulator, before)| async move {
         loop {
             tokio::time::sleep(TICK).await;
-            let now = look(&emulator);
-            if now != seen {
-                let data = json!({
-                    "world": now.world != seen.world,
-                    "last_call": now.last_call,
-                    "deliveries": now.attempts != seen.attempts,
-                });
-                let event = Event::default().event("change").data(data.to_string());
-                return Some((Ok(event), (emulator, now)));
+            let now = seen(&emulator);
+            if now != before {
+                let change = Change {
+                    world: now.world != before.world,
+                    last_call: now.last_call,
+                    deliveries: now.attempts != before.attempts,
+                };
+                let data = serde_json::to_string(&change).unwrap_or_default();
+                let event = Event::default().event("change").data(data);
+                return Some((Ok::<_, Infallible>(event), (emulator, now)));
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }

@@ -1,44 +1,44 @@
 //! `POST /__emulator/members` and `POST /__emulator/departments`: the corp directory
-//! that servicers come from (emulator-control.md, "Corp directory").
+//! that servicers come from (docs/emulator-control.md, "Corp directory").
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::response::Response;
-use axum::routing::post;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{body, done};
+use super::registry::Route;
+use super::{Command, Done, Verb};
+use crate::reply::Rejection;
 use crate::state::Emulator;
 use crate::store::MemberRow;
 
-pub(super) fn routes() -> Router<Arc<Emulator>> {
-    Router::new()
-        .route("/__emulator/members", post(member))
-        .route("/__emulator/departments", post(department))
-}
+pub(super) const ROUTES: &[Route] = &[
+    Route::command::<PutMember>(),
+    Route::command::<PutDepartment>(),
+];
 
 fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
-struct Member {
-    userid: String,
+/// `POST /__emulator/members`: create or replace a member. One who has not
+/// `activated` WeCom is refused as a servicer (95014).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PutMember {
+    /// The member.
     #[serde(default)]
-    name: String,
+    pub userid: String,
+    /// Their name.
     #[serde(default)]
-    department_id: Vec<u32>,
+    pub name: String,
+    /// Their departments.
+    #[serde(default)]
+    pub department_id: Vec<u32>,
+    /// Whether they activated WeCom (default `true`).
     #[serde(default = "yes")]
-    activated: bool,
+    pub activated: bool,
 }
 
-impl Default for Member {
+impl Default for PutMember {
     fn default() -> Self {
-        Member {
+        PutMember {
             userid: String::new(),
             name: String::new(),
             department_id: Vec::new(),
@@ -47,33 +47,70 @@ impl Default for Member {
     }
 }
 
-async fn member(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
-    done(body::<Member>(&bytes).and_then(|m| {
+impl Command for PutMember {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/members";
+    type Answer = Done;
+
+    fn apply(self, emulator: &Emulator) -> Result<Done, Rejection> {
         let row = MemberRow {
-            name: m.name,
-            department_ids: m.department_id,
-            activated: m.activated,
+            name: self.name,
+            department_ids: self.department_id,
+            activated: self.activated,
         };
-        emulator
-            .world()
-            .put_member(&m.userid, row)
-            .map(|()| json!({}))
-    }))
+        emulator.world().put_member(&self.userid, row)?;
+        Ok(Done {})
+    }
 }
 
-#[derive(Deserialize, Default)]
-struct Department {
+/// `POST /__emulator/departments {"department_id","name"}`: add or rename one.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PutDepartment {
+    /// Its id.
     #[serde(default)]
-    department_id: u32,
+    pub department_id: u32,
+    /// Its name.
     #[serde(default)]
-    name: String,
+    pub name: String,
 }
 
-async fn department(State(emulator): State<Arc<Emulator>>, bytes: Bytes) -> Response {
-    done(body::<Department>(&bytes).and_then(|d| {
+impl Command for PutDepartment {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/departments";
+    type Answer = Done;
+
+    fn apply(self, emulator: &Emulator) -> Result<Done, Rejection> {
         emulator
             .world()
-            .put_department(d.department_id, &d.name)
-            .map(|()| json!({}))
-    }))
+            .put_department(self.department_id, &self.name)?;
+        Ok(Done {})
+    }
+}
+
+impl Emulator {
+    /// Add a member to the corp directory ([`PutMember`]).
+    pub fn put_member(
+        &self,
+        userid: &str,
+        name: &str,
+        department_ids: &[u32],
+        activated: bool,
+    ) -> Result<(), Rejection> {
+        self.apply(PutMember {
+            userid: userid.to_owned(),
+            name: name.to_owned(),
+            department_id: department_ids.to_vec(),
+            activated,
+        })
+        .map(drop)
+    }
+
+    /// Add or rename a department ([`PutDepartment`]).
+    pub fn put_department(&self, department_id: u32, name: &str) -> Result<(), Rejection> {
+        self.apply(PutDepartment {
+            department_id,
+            name: name.to_owned(),
+        })
+        .map(drop)
+    }
 }

@@ -1,54 +1,143 @@
-//! `GET /__emulator/media/{id}` and the default avatar: the `avatar` URLs that
-//! `kf/account/list` returns. `POST /__emulator/customers/{id}/media`: a customer
-//! uploads media from WeChat (multipart, one part `media`, up to 64 MiB), to send it
-//! with `/__emulator/customers/{id}/send`; `media/get` serves it.
+//! `GET /__emulator/media/{media_id}` and the default avatar: the `avatar` URLs that
+//! `kf/account/list` returns; `GET /favicon.ico` for the console's browser;
+//! `POST /__emulator/customers/{external_userid}/media`: a customer uploads media from
+//! WeChat (multipart, one part `media`, up to 64 MiB), to send it with
+//! `/__emulator/customers/{id}/send`; `media/get` serves it.
 
 use std::sync::Arc;
 
-use axum::Router;
+use axum::Extension;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, post};
 use bytes::Bytes;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::media::{FORM_PART, MediaType};
 
-use super::done;
+use super::registry::Route;
+use super::{Asset, BodyKind, Command, Verb, envelope, guard};
 use crate::DEFAULT_AVATAR_PNG;
+use crate::accept::Conn;
 use crate::reply::Rejection;
 use crate::state::Emulator;
 
 /// The largest file a customer may upload through the control plane.
 pub const CUSTOMER_MEDIA_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
-pub(super) fn routes() -> Router<Arc<Emulator>> {
+pub(super) const ROUTES: &[Route] = &[
+    Route::command::<GetMedia>(),
+    Route::command::<DefaultAvatar>(),
+    Route::command::<Favicon>(),
+    Route::custom::<UploadMedia>(upload_handler),
+];
+
+/// `POST /__emulator/customers/{external_userid}/media` (multipart, one part `media`
+/// with a filename and a Content-Type): the bytes are stored outside the store's lock,
+/// then the media id is committed. Typed by the Content-Type (`image/*`, `voice/*` or
+/// `audio/*`, `video/*`, else `file`). Its route streams the part to disk; in process
+/// the bytes are given whole.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct UploadMedia {
+    /// The customer.
+    #[serde(default)]
+    pub external_userid: String,
+    /// The file's name.
+    #[serde(default)]
+    pub filename: String,
+    /// Its Content-Type.
+    #[serde(default)]
+    pub content_type: String,
+    /// The bytes.
+    #[serde(skip)]
+    pub data: Bytes,
+    /// What [`Command::prepare`] stored.
+    #[serde(skip)]
+    stored: Option<Uploaded>,
+}
+
+/// The media stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct Uploaded {
+    /// For `/__emulator/customers/{id}/send` and `media/get`.
+    pub media_id: String,
+    /// `image`, `voice`, `video` or `file`.
+    #[serde(rename = "type")]
+    pub media_type: MediaType,
+}
+
+impl Command for UploadMedia {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/customers/{external_userid}/media";
+    const BODY: BodyKind = BodyKind::Form;
+    type Answer = Uploaded;
+
+    async fn prepare(mut self, emulator: &Emulator) -> Result<Self, Rejection> {
+        emulator.world().known_customer(&self.external_userid)?;
+        let data = std::mem::take(&mut self.data);
+        let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(data)]);
+        let (media_id, media_type) = emulator
+            .store_customer_media(
+                &self.external_userid,
+                &self.filename,
+                &self.content_type,
+                source,
+                u64::MAX,
+            )
+            .await?;
+        self.stored = Some(Uploaded {
+            media_id,
+            media_type,
+        });
+        Ok(self)
+    }
+
+    fn apply(self, _: &Emulator) -> Result<Uploaded, Rejection> {
+        self.stored.ok_or_else(|| {
+            Rejection::with(
+                ErrCode::INVALID_PARAMETER,
+                "media is stored by its outside work first: use Emulator::run",
+            )
+        })
+    }
+}
+
+fn upload_handler() -> MethodRouter<Arc<Emulator>> {
     #[allow(clippy::cast_possible_truncation)] // 64 MiB fits every usize we build for
     let limit = CUSTOMER_MEDIA_MAX_BYTES as usize + 64 * 1024;
-    Router::new()
-        .route("/__emulator/media/{media_id}", get(media))
-        .route("/__emulator/avatar/default.png", get(default_avatar))
-        .route(
-            "/__emulator/customers/{external_userid}/media",
-            post(customer_upload).layer(DefaultBodyLimit::max(limit)),
-        )
+    post(customer_upload).layer(DefaultBodyLimit::max(limit))
 }
 
 async fn customer_upload(
     State(emulator): State<Arc<Emulator>>,
+    conn: Option<Extension<Conn>>,
+    headers: HeaderMap,
     Path(external_userid): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    done(upload_part(&emulator, &external_userid, multipart).await)
+    let conn = conn.map(|Extension(c)| c);
+    if let Err(refused) = guard::admit(
+        &emulator,
+        conn.as_ref(),
+        &headers,
+        UploadMedia::METHOD,
+        UploadMedia::BODY,
+    ) {
+        return refused.into_response();
+    }
+    match upload_part(&emulator, &external_userid, multipart).await {
+        Ok(uploaded) => envelope(&uploaded),
+        Err(rejection) => rejection.into_response(None),
+    }
 }
 
 async fn upload_part(
     emulator: &Emulator,
     external_userid: &str,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<serde_json::Value, Rejection> {
+) -> Result<Uploaded, Rejection> {
     // Refused before any byte is stored.
     emulator.world().known_customer(external_userid)?;
     let mut multipart = multipart.map_err(|e| {
@@ -87,7 +176,10 @@ async fn upload_part(
                 CUSTOMER_MEDIA_MAX_BYTES,
             )
             .await?;
-        return Ok(json!({ "media_id": media_id, "type": media_type }));
+        return Ok(Uploaded {
+            media_id,
+            media_type,
+        });
     }
 }
 
@@ -104,13 +196,41 @@ impl Emulator {
         content_type: &str,
         data: Bytes,
     ) -> Result<(String, MediaType), Rejection> {
-        self.world().known_customer(external_userid)?;
-        let source = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(data)]);
-        self.store_customer_media(external_userid, filename, content_type, source, u64::MAX)
+        let command = UploadMedia {
+            external_userid: external_userid.to_owned(),
+            filename: filename.to_owned(),
+            content_type: content_type.to_owned(),
+            data,
+            stored: None,
+        };
+        self.run(command)
             .await
+            .map(|up| (up.media_id, up.media_type))
     }
 
-    async fn store_customer_media<E: std::fmt::Display>(
+    /// The customer sends media they uploaded as a message of its type
+    /// ([`super::customers::SendMessage`] with `{"msgtype":"image","image":{"media_id":…}}`);
+    /// answers the msgid.
+    pub fn customer_sends_media(
+        &self,
+        external_userid: &str,
+        open_kfid: &str,
+        media_type: MediaType,
+        media_id: &str,
+    ) -> Result<String, Rejection> {
+        let kind = media_type.as_str();
+        let mut payload = serde_json::Map::new();
+        payload.insert(kind.to_owned(), serde_json::json!({ "media_id": media_id }));
+        let send = super::customers::SendMessage {
+            external_userid: external_userid.to_owned(),
+            open_kfid: open_kfid.to_owned(),
+            msgtype: kind.to_owned(),
+            payload,
+        };
+        self.apply(send).map(|sent| sent.msgid)
+    }
+
+    pub(crate) async fn store_customer_media<E: std::fmt::Display>(
         &self,
         external_userid: &str,
         filename: &str,
@@ -166,16 +286,80 @@ impl Emulator {
     }
 }
 
-async fn media(State(emulator): State<Arc<Emulator>>, Path(media_id): Path<String>) -> Response {
-    match emulator.world().store().media_bytes(&media_id) {
-        Ok(Some((content_type, data))) => {
-            ([(header::CONTENT_TYPE, content_type)], data).into_response()
+/// `GET /__emulator/media/{media_id}`: the bytes of uploaded media, or 404.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct GetMedia {
+    /// The media.
+    #[serde(default)]
+    pub media_id: String,
+}
+
+impl Command for GetMedia {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/__emulator/media/{media_id}";
+    type Answer = Option<Asset>;
+
+    fn apply(self, emulator: &Emulator) -> Result<Option<Asset>, Rejection> {
+        let found = emulator.world().store().media_bytes(&self.media_id)?;
+        Ok(found.map(|(content_type, bytes)| Asset {
+            content_type,
+            bytes: bytes.into(),
+        }))
+    }
+
+    fn respond(answer: Option<Asset>) -> Response {
+        match answer {
+            Some(asset) => asset.respond(),
+            None => (StatusCode::NOT_FOUND, "no such media").into_response(),
         }
-        Ok(None) => (StatusCode::NOT_FOUND, "no such media").into_response(),
-        Err(code) => Rejection::from(code).into_response(None),
     }
 }
 
-async fn default_avatar() -> Response {
-    ([(header::CONTENT_TYPE, "image/png")], DEFAULT_AVATAR_PNG).into_response()
+fn png() -> Asset {
+    Asset {
+        content_type: "image/png".to_owned(),
+        bytes: axum::body::Bytes::from_static(DEFAULT_AVATAR_PNG),
+    }
+}
+
+/// `GET /__emulator/avatar/default.png`: the avatar of accounts made in the console.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DefaultAvatar {}
+
+impl Command for DefaultAvatar {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/__emulator/avatar/default.png";
+    type Answer = Asset;
+
+    fn apply(self, _: &Emulator) -> Result<Asset, Rejection> {
+        Ok(png())
+    }
+
+    fn respond(answer: Asset) -> Response {
+        answer.respond()
+    }
+}
+
+/// `GET /favicon.ico`: what a browser on the console asks for by itself. Served (the
+/// avatar), so it is never counted or logged as a call to an unknown API.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Favicon {}
+
+impl Command for Favicon {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/favicon.ico";
+    type Answer = Asset;
+
+    fn apply(self, _: &Emulator) -> Result<Asset, Rejection> {
+        Ok(png())
+    }
+
+    fn respond(answer: Asset) -> Response {
+        let mut response = answer.respond();
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("max-age=86400"),
+        );
+        response
+    }
 }

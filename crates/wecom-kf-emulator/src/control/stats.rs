@@ -1,32 +1,59 @@
 //! `GET /__emulator/stats`, `POST /__emulator/reset`.
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use serde_json::json;
+use serde::Deserialize;
+use wecom_kf_types::ErrCode;
 
-use super::done;
+use super::registry::Route;
+use super::{Command, Done, Verb};
 use crate::reply::{self, Rejection};
-use crate::state::Emulator;
+use crate::state::{Emulator, Stats};
 
-pub(super) fn routes() -> Router<Arc<Emulator>> {
-    Router::new()
-        .route("/__emulator/stats", get(stats))
-        .route("/__emulator/reset", post(reset))
+pub(super) const ROUTES: &[Route] = &[Route::command::<GetStats>(), Route::command::<Reset>()];
+
+/// `GET /__emulator/stats`: the request counters. Answered bare, without
+/// `errcode`/`errmsg`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct GetStats {}
+
+impl Command for GetStats {
+    const METHOD: Verb = Verb::Get;
+    const PATH: &'static str = "/__emulator/stats";
+    type Answer = Stats;
+
+    fn apply(self, emulator: &Emulator) -> Result<Stats, Rejection> {
+        Ok(emulator.stats_now())
+    }
+
+    fn respond(answer: Stats) -> Response {
+        reply::json(&answer)
+    }
 }
 
-async fn stats(State(emulator): State<Arc<Emulator>>) -> Response {
-    reply::json(&emulator.stats())
+/// `POST /__emulator/reset`: forget everything: every table, the counters, faults,
+/// callbacks and the clock.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Reset {}
+
+impl Command for Reset {
+    const METHOD: Verb = Verb::Post;
+    const PATH: &'static str = "/__emulator/reset";
+    type Answer = Done;
+
+    fn apply(self, emulator: &Emulator) -> Result<Done, Rejection> {
+        emulator.forget_all()?;
+        Ok(Done {})
+    }
 }
 
-async fn reset(State(emulator): State<Arc<Emulator>>) -> Response {
-    done(
-        emulator
-            .reset()
-            .map(|()| json!({}))
-            .map_err(Rejection::from),
-    )
+impl Emulator {
+    /// A snapshot of the counters ([`GetStats`]).
+    pub fn stats(&self) -> Stats {
+        self.stats_now()
+    }
+
+    /// Forget everything: accounts, media, tokens, counters, faults, clock ([`Reset`]).
+    pub fn reset(&self) -> Result<(), ErrCode> {
+        self.apply(Reset {}).map(drop).map_err(|r| r.code)
+    }
 }

@@ -29,7 +29,8 @@ pub use directory::MemberRow;
 pub use media::{MediaRow, NewMedia};
 pub use messages::{MessageRow, Origin};
 pub use servicers::ServingStatus;
-pub use sessions::{MoveRow, MsgCodeRow, SessionRow};
+pub use sessions::{MoveRow, MsgCodeRow, QUEUED_CODE, SessionRow, TAKEN_CODE};
+pub use settings::CallbackRow;
 pub use tokens::TokenRow;
 
 /// An app of the corp: one secret, one agent id.

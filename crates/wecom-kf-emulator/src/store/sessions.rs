@@ -60,6 +60,11 @@ pub struct MoveRow {
     pub cause: String,
 }
 
+/// In [`SessionRow::reply_codes`]: the reply code of the first move to 2 was issued.
+pub const QUEUED_CODE: u8 = 1;
+/// In [`SessionRow::reply_codes`]: the reply code of the first move to 3 was issued.
+pub const TAKEN_CODE: u8 = 2;
+
 /// A session: from the customer's first message until it ends.
 #[derive(Clone, Debug)]
 pub struct SessionRow {
@@ -79,8 +84,9 @@ pub struct SessionRow {
     pub last_customer_msg_at: i64,
     /// API sends since that message (at most 5: 95001).
     pub sends_since_customer: u32,
-    /// Whether the first move to the queue or a servicer issued its reply code.
-    pub reply_code_issued: bool,
+    /// The reply codes issued so far: [`QUEUED_CODE`] for the first move to 2,
+    /// [`TAKEN_CODE`] for the first move to 3 (a file from before kept `1` for either).
+    pub reply_codes: u8,
     /// When it ended.
     pub ended_at: Option<i64>,
 }
@@ -155,7 +161,7 @@ impl Sessions {
                 started_at: r.get(5)?,
                 last_customer_msg_at: r.get(6)?,
                 sends_since_customer: r.get(7)?,
-                reply_code_issued: r.get(8)?,
+                reply_codes: r.get(8)?,
                 ended_at: r.get(9)?,
             })
         })?;
@@ -248,7 +254,7 @@ impl Store {
                 row.started_at,
                 row.last_customer_msg_at,
                 row.sends_since_customer,
-                row.reply_code_issued,
+                row.reply_codes,
                 row.ended_at
             ],
         )?;
@@ -270,7 +276,7 @@ impl Store {
                 row.servicer_userid,
                 row.last_customer_msg_at,
                 row.sends_since_customer,
-                row.reply_code_issued,
+                row.reply_codes,
                 row.ended_at
             ],
         )?;

@@ -16,6 +16,39 @@ CREATE TABLE IF NOT EXISTS settings (
     value TEXT NOT NULL
 );";
 
+/// The key of the callback setting.
+const CALLBACK_KEY: &str = "callback";
+
+/// The callback setting as `POST /__emulator/callback` gave it, kept so that it
+/// survives a restart like every other acknowledged setting. `Debug` shows neither
+/// the Token nor the key.
+#[derive(Clone, Default, Serialize, serde::Deserialize)]
+pub struct CallbackRow {
+    /// The receiver.
+    pub url: String,
+    /// The callback Token.
+    pub token: String,
+    /// The EncodingAESKey.
+    pub encoding_aes_key: String,
+    /// A delivery counts when HTTP 200 comes within this.
+    pub timeout_ms: u64,
+    /// Attempts in all.
+    pub attempts: u32,
+    /// Wait between attempts.
+    pub retry_ms: u64,
+}
+
+impl std::fmt::Debug for CallbackRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackRow")
+            .field("url", &self.url)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("attempts", &self.attempts)
+            .field("retry_ms", &self.retry_ms)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The mirror.
 #[derive(Default)]
 pub(super) struct Settings(HashMap<String, String>);
@@ -41,6 +74,16 @@ impl Store {
             .get(key)
             .and_then(|v| serde_json::from_str(v).ok())
             .unwrap_or_default()
+    }
+
+    /// The callback setting, if one is kept.
+    pub fn callback(&self) -> Option<CallbackRow> {
+        self.setting::<Option<CallbackRow>>(CALLBACK_KEY)
+    }
+
+    /// Keep the callback setting, or forget it.
+    pub fn put_callback(&mut self, row: Option<&CallbackRow>) -> Result<(), ErrCode> {
+        self.put_setting(CALLBACK_KEY, &row)
     }
 
     /// Set a setting.

@@ -4,10 +4,10 @@ use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::account::{Account, validate_name};
 use wecom_kf_types::media::MediaType;
 
+use super::Caller;
 use super::World;
 use crate::ids;
 use crate::reply::Rejection;
-use crate::state::Caller;
 use crate::store::{AccountRow, AgentId};
 
 /// Real ids are `wk` followed by `[0-9A-Za-z_-]`; anything else is malformed (95000).

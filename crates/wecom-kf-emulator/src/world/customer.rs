@@ -2,42 +2,28 @@
 //! it (a customer appears, enters a session, writes), `kf/customer/batchget`, and
 //! 升级服务.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::customer::{
     Customer, EnterSessionContext, UpgradeService, UpgradeServiceConfig,
 };
+use wecom_kf_types::kf::message::{Content, EnterSession, Event, MSGTYPES};
 use wecom_kf_types::kf::send_msg_on_event::EventScenario;
 use wecom_kf_types::kf::service_state::ServiceState;
 use wecom_kf_types::limits::SESSION_WINDOW_SECS;
 use wecom_kf_types::limits::TEXT_MAX_BYTES;
 
+use super::Caller;
 use super::World;
-use super::message::Content;
 use crate::ids;
 use crate::reply::Rejection;
-use crate::state::Caller;
 use crate::store::{CustomerRow, EnterRow, Origin, UpgradeRow};
 
-/// The message types a customer can send (docs/kf-api.md §4.5).
-pub(crate) const CUSTOMER_MSGTYPES: &[&str] = &[
-    "text",
-    "image",
-    "voice",
-    "video",
-    "file",
-    "location",
-    "link",
-    "business_card",
-    "miniprogram",
-    "channels_shop_product",
-    "channels_shop_order",
-    "merged_msg",
-    "channels",
-    "meeting",
-    "schedule",
-    "note",
-];
+/// Whether a customer can send this msgtype (docs/kf-api.md §4.5): every msgtype of
+/// `sync_msg` but the menu, which only the app sends, and events.
+fn customer_may_send(msgtype: &str) -> bool {
+    MSGTYPES.contains(&msgtype) && !matches!(msgtype, "msgmenu" | "event")
+}
 
 const UPGRADE_CONFIG_KEY: &str = "upgrade_service_config";
 
@@ -47,13 +33,15 @@ fn invalid(detail: impl Into<String>) -> Rejection {
 
 /// A message as the control plane gives it: `msgtype` and the object under that key.
 pub(crate) fn content(msgtype: &str, message: &Value) -> Result<Content, Rejection> {
-    if !CUSTOMER_MSGTYPES.contains(&msgtype) {
+    if !customer_may_send(msgtype) {
+        let known: Vec<&str> = MSGTYPES
+            .iter()
+            .copied()
+            .filter(|t| customer_may_send(t))
+            .collect();
         return Err(Rejection::with(
             ErrCode::INVALID_MSGTYPE,
-            format!(
-                "msgtype {msgtype:?} is not one of {}",
-                CUSTOMER_MSGTYPES.join(", ")
-            ),
+            format!("msgtype {msgtype:?} is not one of {}", known.join(", ")),
         ));
     }
     let body = message.get(msgtype).cloned().unwrap_or(Value::Null);
@@ -83,10 +71,7 @@ pub(crate) fn content(msgtype: &str, message: &Value) -> Result<Content, Rejecti
     {
         return Err(invalid(format!("{msgtype}.media_id is required")));
     }
-    Ok(Content {
-        msgtype: msgtype.to_owned(),
-        body,
-    })
+    Ok(Content::from_wire(msgtype, body))
 }
 
 impl World<'_> {
@@ -152,11 +137,9 @@ impl World<'_> {
         } else {
             Some(self.issue_code(open_kfid, external_userid, None, EventScenario::Welcome)?)
         };
-        let mut event =
-            json!({"event_type": "enter_session", "scene": scene, "scene_param": scene_param});
-        if let Some(code) = &welcome {
-            event["welcome_code"] = json!(code);
-        }
+        let mut enter = EnterSession::new(scene, scene_param);
+        enter.welcome_code.clone_from(&welcome);
+        let event = Event::EnterSession(enter);
         let msgid = self.append_event(open_kfid, external_userid, None, event)?;
         Ok((msgid, welcome))
     }

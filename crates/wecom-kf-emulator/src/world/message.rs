@@ -3,9 +3,12 @@
 //! servicers' acts on messages. Every rule that makes something visible appends it to
 //! the log in the same lock as its state change.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use wecom_kf_types::ErrCode;
-use wecom_kf_types::kf::message::{self, Content as Wire, Message};
+use wecom_kf_types::kf::message::{
+    self, Content, Event, FailType, Message, MsgSendFail, RecallMsg, RejectSwitchChange,
+};
 use wecom_kf_types::kf::send_msg::{DUPLICATE_MSGID, SendMsg, validate_outbound};
 use wecom_kf_types::kf::send_msg_on_event::{EventScenario, SendMsgOnEvent};
 use wecom_kf_types::kf::service_state::ServiceState;
@@ -17,21 +20,32 @@ use wecom_kf_types::limits::{
 };
 use wecom_kf_types::media::MediaType;
 
+use super::Caller;
 use super::World;
 use crate::ids;
 use crate::reply::Rejection;
-use crate::state::Caller;
 use crate::store::{MessageRow, Origin};
 
-/// What a message says: its `msgtype` and the object under that key.
-#[derive(Clone, Debug)]
-pub(crate) struct Content {
+/// One message the customer saw, as `GET /__emulator/customers/{id}/inbox` lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct InboxItem {
+    /// Its msgid.
+    pub msgid: String,
+    /// `app` or `servicer`.
+    pub from: &'static str,
+    /// The servicer who wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub servicer_userid: Option<String>,
+    /// e.g. `text`.
     pub msgtype: String,
-    pub body: Value,
+    /// When it was sent.
+    pub send_time: i64,
+    /// Whether it was recalled.
+    pub recalled: bool,
+    /// The payload, under the msgtype's key.
+    #[serde(flatten)]
+    pub payload: Map<String, Value>,
 }
-
-/// `fail_type` of `msg_send_fail` when the customer refuses the account's messages.
-const FAIL_USER_REJECTS: u32 = 10;
 
 fn invalid_msgtoken(why: &str) -> Rejection {
     Rejection::with(ErrCode::INVALID_MSGTOKEN, why)
@@ -86,7 +100,7 @@ fn to_wire(row: &MessageRow) -> Message {
     };
     // The payload was checked when it was stored: it goes out as stored, without a
     // round trip through its type (`Other` serializes it under its msgtype as is).
-    let content = Wire::Other {
+    let content = Content::Other {
         msgtype: row.msgtype.clone(),
         raw: row.content.clone(),
     };
@@ -152,45 +166,35 @@ impl World<'_> {
             session_id,
             origin,
             servicer_userid: servicer_userid.map(str::to_owned),
-            msgtype: content.msgtype,
-            content: content.body,
+            msgtype: content.msgtype().to_owned(),
+            content: content.into_payload(),
             send_time: self.now,
             recalled: false,
             delivered,
         })?;
-        // Committed: now the callback, if one is set, with a fresh sync Token.
-        if visible && let Some(setting) = self.callbacks.current() {
-            let token = self.issue_sync_token(open_kfid)?;
-            let corp_id = self.config.corp_id.clone();
-            self.callbacks
-                .push(setting, &corp_id, self.now, open_kfid, token);
+        // Committed: now its callback, pushed once the lock is released.
+        if visible {
+            self.became_visible(open_kfid)?;
         }
         Ok(())
     }
 
-    /// Append an event (origin 4): `event` is the object under `"event"`, with its
-    /// `event_type`; `open_kfid` and `external_userid` are put in it when set.
+    /// Append an event (origin 4), naming the account and the customer in it.
     pub(crate) fn append_event(
         &mut self,
         open_kfid: &str,
         external_userid: &str,
         session_id: Option<i64>,
-        mut event: Value,
+        mut event: Event,
     ) -> Result<String, Rejection> {
-        event["open_kfid"] = json!(open_kfid);
-        if !external_userid.is_empty() {
-            event["external_userid"] = json!(external_userid);
-        }
+        event.set_ids(open_kfid, external_userid);
         self.append_message(
             open_kfid,
             external_userid,
             session_id,
             Origin::Event,
             None,
-            Content {
-                msgtype: "event".to_owned(),
-                body: event,
-            },
+            Content::Event(event),
         )
     }
 
@@ -270,18 +274,18 @@ impl World<'_> {
     }
 
     /// The media a message to send names must be uploaded, of the right kind (40007).
-    fn check_outbound_media(&self, content: &Wire) -> Result<(), Rejection> {
+    fn check_outbound_media(&self, content: &Content) -> Result<(), Rejection> {
         match content {
-            Wire::Image(m) => self.check_media("image.media_id", &m.media_id, MediaType::Image),
-            Wire::Voice(m) => self.check_media("voice.media_id", &m.media_id, MediaType::Voice),
-            Wire::Video(m) => self.check_media("video.media_id", &m.media_id, MediaType::Video),
-            Wire::File(m) => self.check_media("file.media_id", &m.media_id, MediaType::File),
-            Wire::Link(l) => self.check_media(
+            Content::Image(m) => self.check_media("image.media_id", &m.media_id, MediaType::Image),
+            Content::Voice(m) => self.check_media("voice.media_id", &m.media_id, MediaType::Voice),
+            Content::Video(m) => self.check_media("video.media_id", &m.media_id, MediaType::Video),
+            Content::File(m) => self.check_media("file.media_id", &m.media_id, MediaType::File),
+            Content::Link(l) => self.check_media(
                 "link.thumb_media_id",
                 l.thumb_media_id.as_deref().unwrap_or_default(),
                 MediaType::Image,
             ),
-            Wire::Miniprogram(card) => self.check_media(
+            Content::Miniprogram(card) => self.check_media(
                 "miniprogram.thumb_media_id",
                 &card.thumb_media_id,
                 MediaType::Image,
@@ -298,15 +302,15 @@ impl World<'_> {
         external_userid: &str,
         session_id: Option<i64>,
         msgid: &str,
-        mut content: Wire,
+        mut content: Content,
     ) -> Result<(), Rejection> {
         // The service cuts these rather than refusing them.
         match &mut content {
-            Wire::Link(link) => {
+            Content::Link(link) => {
                 cut(&mut link.title, LINK_TITLE_MAX_BYTES);
                 cut(&mut link.desc, LINK_DESC_MAX_BYTES);
             }
-            Wire::Miniprogram(card) => cut(&mut card.title, MINIPROGRAM_TITLE_MAX_BYTES),
+            Content::Miniprogram(card) => cut(&mut card.title, MINIPROGRAM_TITLE_MAX_BYTES),
             _ => {}
         }
         let rejected: bool = self.store.setting(&reject_key(open_kfid, external_userid));
@@ -317,10 +321,7 @@ impl World<'_> {
             Origin::App,
             None,
             msgid.to_owned(),
-            Content {
-                msgtype: content.msgtype().to_owned(),
-                body: content.payload(),
-            },
+            content,
             !rejected,
         )?;
         if rejected {
@@ -328,7 +329,7 @@ impl World<'_> {
                 open_kfid,
                 external_userid,
                 session_id,
-                json!({"event_type": "msg_send_fail", "fail_msgid": msgid, "fail_type": FAIL_USER_REJECTS}),
+                Event::MsgSendFail(MsgSendFail::new(msgid, FailType::UserRejects)),
             )?;
         }
         Ok(())
@@ -549,11 +550,14 @@ impl World<'_> {
             ));
         }
         self.store.recall_message(open_kfid, msgid)?;
-        let mut event = json!({"event_type": "user_recall_msg", "recall_msgid": msgid});
-        if let Some(userid) = servicer {
-            event["event_type"] = json!("servicer_recall_msg");
-            event["servicer_userid"] = json!(userid);
-        }
+        let mut recall = RecallMsg::new(msgid);
+        let event = match servicer {
+            Some(userid) => {
+                recall.servicer_userid = Some(userid.to_owned());
+                Event::ServicerRecallMsg(recall)
+            }
+            None => Event::UserRecallMsg(recall),
+        };
         self.append_event(open_kfid, external_userid, own.session_id, event)?;
         Ok(())
     }
@@ -595,19 +599,28 @@ impl World<'_> {
             open_kfid,
             external_userid,
             session,
-            json!({"event_type": "reject_customer_msg_switch_change", "servicer_userid": userid, "reject_switch": u8::from(reject)}),
+            Event::RejectSwitchChange(RejectSwitchChange::new(userid, reject)),
         )?;
         Ok(())
     }
 
     /// What the customer saw from the account, oldest first: the app's delivered sends
-    /// and the servicers' messages, each marked if recalled.
+    /// and the servicers' messages, each marked if recalled. The chat stays in the
+    /// customer's WeChat, so it stays readable after the account is deleted.
     pub(crate) fn inbox(
         &self,
         open_kfid: &str,
         external_userid: &str,
-    ) -> Result<Vec<Value>, Rejection> {
-        self.account(open_kfid)?;
+    ) -> Result<Vec<InboxItem>, Rejection> {
+        if self.store.account(open_kfid).is_none()
+            && self
+                .store
+                .account_messages_after(open_kfid, 0)
+                .next()
+                .is_none()
+        {
+            self.account(open_kfid)?;
+        }
         Ok(self
             .store
             .account_messages_after(open_kfid, 0)
@@ -617,18 +630,17 @@ impl World<'_> {
                     && matches!(m.origin, Origin::App | Origin::Servicer)
             })
             .map(|m| {
-                let mut item = json!({
-                    "msgid": m.msgid,
-                    "from": m.origin.name(),
-                    "msgtype": m.msgtype,
-                    "send_time": m.send_time,
-                    "recalled": m.recalled,
-                });
-                item[m.msgtype.as_str()] = m.content.clone();
-                if let Some(servicer) = &m.servicer_userid {
-                    item["servicer_userid"] = json!(servicer);
+                let mut payload = Map::new();
+                payload.insert(m.msgtype.clone(), m.content.clone());
+                InboxItem {
+                    msgid: m.msgid.clone(),
+                    from: m.origin.name(),
+                    servicer_userid: m.servicer_userid.clone(),
+                    msgtype: m.msgtype.clone(),
+                    send_time: m.send_time,
+                    recalled: m.recalled,
+                    payload,
                 }
-                item
             })
             .collect())
     }

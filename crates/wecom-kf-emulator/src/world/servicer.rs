@@ -5,9 +5,9 @@ use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::servicer::{ItemResult, Servicer, ServicerChange, Target};
 use wecom_kf_types::limits::{SERVICER_DEPARTMENTS_MAX_PER_ACCOUNT, SERVICERS_MAX_PER_ACCOUNT};
 
+use super::Caller;
 use super::World;
 use crate::reply::Rejection;
-use crate::state::Caller;
 
 fn targets(change: &ServicerChange) -> impl Iterator<Item = Target> + '_ {
     change

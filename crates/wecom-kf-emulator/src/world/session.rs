@@ -6,21 +6,22 @@
 //! The table of allowed moves is `ServiceState::check_move`, shared with the client.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use wecom_kf_types::ErrCode;
+use wecom_kf_types::kf::message::{
+    ChangeType, Content, Event, ServicerStatusChange, ServingChange, SessionStatusChange,
+};
 use wecom_kf_types::kf::qualification::customer_cap;
 use wecom_kf_types::kf::send_msg_on_event::EventScenario;
 use wecom_kf_types::kf::service_state::{ServiceState, ServiceStateInfo};
 use wecom_kf_types::limits::SESSION_WINDOW_SECS;
 
+use super::Caller;
 use super::World;
-use super::message::Content;
 use crate::ids;
 use crate::reply::Rejection;
-use crate::state::Caller;
-use crate::store::{MoveRow, MsgCodeRow, Origin, SessionRow};
+use crate::store::{MoveRow, MsgCodeRow, Origin, QUEUED_CODE, SessionRow, TAKEN_CODE};
 
-/// How new sessions of an account are routed (emulator-control.md, "Servicers").
+/// How new sessions of an account are routed (docs/emulator-control.md, "Servicers").
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Routing {
     /// `"api"`: new sessions wait for the app (state 0). `"servicers"`: to a serving
@@ -32,26 +33,19 @@ pub(crate) struct Routing {
     pub next: usize,
 }
 
-/// See [`Routing`].
+/// How an account's new sessions are routed (`POST /__emulator/accounts/{open_kfid}/routing`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum RoutingMode {
+pub enum RoutingMode {
+    /// `"api"`: new sessions wait for the app (state 0).
     #[default]
     Api,
+    /// `"servicers"`: to a serving servicer (3), round robin, or to the queue (2).
     Servicers,
 }
 
 fn routing_key(open_kfid: &str) -> String {
     format!("routing:{open_kfid}")
-}
-
-/// What moved a session, for its `session_status_change` event (change_type 1–4).
-#[derive(Clone, Copy)]
-enum ServicerMove {
-    Take = 1,
-    Transfer = 2,
-    End = 3,
-    Reenter = 4,
 }
 
 /// 95014: not a servicer of the account (directly or through a department), or has
@@ -194,7 +188,7 @@ impl World<'_> {
     }
 
     /// Move a session, as allowed by the table, and issue its code: a reply code on the
-    /// first move to 2 or 3, an end code on a move to 4.
+    /// first move to 2 and on the first move to 3, an end code on every move to 4.
     fn apply_move(
         &mut self,
         mut row: SessionRow,
@@ -204,12 +198,15 @@ impl World<'_> {
     ) -> Result<Option<String>, Rejection> {
         let from = row.state_at(self.now);
         let code = match to {
-            ServiceState::Queued if !row.reply_code_issued => {
-                row.reply_code_issued = true;
+            // Each of the first move to 2 and the first move to 3 has its own code
+            // (spec §4.4, §4.8): a queued session that a servicer is then given gets
+            // one for the "taken" notice too.
+            ServiceState::Queued if row.reply_codes & QUEUED_CODE == 0 => {
+                row.reply_codes |= QUEUED_CODE;
                 Some(EventScenario::Queued)
             }
-            ServiceState::Human if !row.reply_code_issued => {
-                row.reply_code_issued = true;
+            ServiceState::Human if row.reply_codes & TAKEN_CODE == 0 => {
+                row.reply_codes |= TAKEN_CODE;
                 Some(EventScenario::Taken)
             }
             ServiceState::Ended => Some(EventScenario::End),
@@ -332,7 +329,7 @@ impl World<'_> {
             started_at: self.now,
             last_customer_msg_at: self.now,
             sends_since_customer: 0,
-            reply_code_issued: false,
+            reply_codes: 0,
             ended_at: None,
         })?;
         self.record_move(
@@ -417,22 +414,17 @@ impl World<'_> {
 
     fn session_event(
         &mut self,
-        kind: ServicerMove,
+        kind: ChangeType,
         row: &SessionRow,
         old: Option<&str>,
         new: Option<&str>,
         msg_code: Option<&str>,
     ) -> Result<(), Rejection> {
-        let mut event = json!({"event_type": "session_status_change", "change_type": kind as u8});
-        if let Some(old) = old {
-            event["old_servicer_userid"] = json!(old);
-        }
-        if let Some(new) = new {
-            event["new_servicer_userid"] = json!(new);
-        }
-        if let Some(code) = msg_code {
-            event["msg_code"] = json!(code);
-        }
+        let mut change = SessionStatusChange::new(kind);
+        change.old_servicer_userid = old.map(str::to_owned);
+        change.new_servicer_userid = new.map(str::to_owned);
+        change.msg_code = msg_code.map(str::to_owned);
+        let event = Event::SessionStatusChange(change);
         self.append_event(&row.open_kfid, &row.external_userid, Some(row.id), event)?;
         Ok(())
     }
@@ -476,13 +468,7 @@ impl World<'_> {
             )?,
         };
         let code = Some(code);
-        self.session_event(
-            ServicerMove::Take,
-            &row,
-            None,
-            Some(userid),
-            code.as_deref(),
-        )?;
+        self.session_event(ChangeType::Taken, &row, None, Some(userid), code.as_deref())?;
         Ok(code)
     }
 
@@ -532,7 +518,7 @@ impl World<'_> {
             Some(to),
             &format!("{userid} transferred it in the WeCom app"),
         )?;
-        self.session_event(ServicerMove::Transfer, &row, Some(userid), Some(to), None)
+        self.session_event(ChangeType::Transferred, &row, Some(userid), Some(to), None)
     }
 
     /// A servicer ends their session (3 → 4, change_type 3, with an end code).
@@ -550,7 +536,7 @@ impl World<'_> {
             None,
             &format!("{userid} ended it in the WeCom app"),
         )?;
-        self.session_event(ServicerMove::End, &row, Some(userid), None, code.as_deref())?;
+        self.session_event(ChangeType::Ended, &row, Some(userid), None, code.as_deref())?;
         Ok(code)
     }
 
@@ -587,7 +573,7 @@ impl World<'_> {
                 &format!("{userid} wrote from the WeCom app after it ended"),
             )?;
             self.session_event(
-                ServicerMove::Reenter,
+                ChangeType::Reentered,
                 &row,
                 old.as_deref(),
                 Some(userid),
@@ -635,12 +621,15 @@ impl World<'_> {
             open_kfid,
             "",
             None,
-            json!({
-                "event_type": "servicer_status_change",
-                "servicer_userid": userid,
-                "status": status + 1,
-                "stop_type": stop_type,
-            }),
+            Event::ServicerStatusChange(ServicerStatusChange::new(
+                userid,
+                if status == 0 {
+                    ServingChange::Serving
+                } else {
+                    ServingChange::Stopped
+                },
+                stop_type,
+            )),
         )?;
         Ok(())
     }

@@ -254,3 +254,53 @@ async fn the_console_page_is_served_with_its_files() {
         assert!(!answer.text().await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn the_browsers_own_requests_are_served_and_never_logged_as_api_calls() {
+    let api = Api::new().await;
+    let icon = api.http.get(api.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/png");
+    let log = api.get("/__emulator/console/calls").await;
+    assert!(
+        log["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["path"] != "/favicon.ico"),
+        "{log}"
+    );
+    let stats = api.get("/__emulator/stats").await;
+    assert!(stats["requests"].get("/favicon.ico").is_none(), "{stats}");
+}
+
+#[tokio::test]
+async fn the_snapshot_gives_the_constants_the_page_would_restate() {
+    let api = Api::new().await;
+    let snap = api.get("/__emulator/console/snapshot").await;
+    let diagnosed: Vec<i64> = snap["diagnosed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_i64().unwrap())
+        .collect();
+    let shared: Vec<i64> = wecom_kf_types::kf::service_state::DIAGNOSED
+        .iter()
+        .map(|c| c.get())
+        .collect();
+    assert_eq!(diagnosed, shared);
+    assert_eq!(snap["kept_calls"], 2000);
+    let script = api
+        .http
+        .get(api.url("/__emulator/console/console.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !script.contains("95018"),
+        "the page restates the diagnosed codes"
+    );
+}

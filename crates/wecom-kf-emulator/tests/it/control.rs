@@ -231,3 +231,110 @@ async fn unknown_paths_answer_json() {
     let api = Api::new().await;
     assert_err(&api.post("/cgi-bin/kf/nothing_here", "{}").await, 404);
 }
+
+/// The routes of docs/emulator-control.md's "Every route" table.
+fn documented_routes() -> std::collections::BTreeSet<(String, String)> {
+    let doc = include_str!("../../../../docs/emulator-control.md");
+    let table = doc.split("## Every route").nth(1).unwrap();
+    table
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (method, path) = (cells.get(1)?, cells.get(2)?);
+            let method = method.strip_prefix('`')?.strip_suffix('`')?;
+            let path = path.strip_prefix('`')?.strip_suffix('`')?;
+            Some((method.to_owned(), path.to_owned()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_control_route_is_a_documented_command_served_over_http() {
+    let commands: std::collections::BTreeSet<(String, String)> =
+        wecom_kf_emulator::control_routes()
+            .map(|(m, p)| (m.to_owned(), p.to_owned()))
+            .collect();
+    assert_eq!(
+        commands.len(),
+        wecom_kf_emulator::control_routes().count(),
+        "a route is listed twice"
+    );
+    assert_eq!(
+        commands,
+        documented_routes(),
+        "docs/emulator-control.md and the commands differ"
+    );
+    // Each command's route answers as the command, not as a path nobody serves.
+    let api = Api::new().await;
+    for (method, path) in &commands {
+        let concrete: String = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        if path.ends_with("/live") {
+            continue; // a stream that never ends; its route is served by the console test
+        }
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = api
+            .http
+            .request(method.clone(), api.url(&concrete))
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(r.status(), 405, "{method} {path}");
+        let text = r.text().await.unwrap();
+        assert!(
+            !text.contains("does not implement"),
+            "{method} {path}: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_command_in_process_does_what_its_route_does() {
+    use wecom_kf_emulator::control::customers::{Inbox, NewCustomer, SendMessage};
+    let api = Api::new().await;
+    let em = api.em().emulator();
+    let kfid = em.seed_console_account("前台").unwrap();
+    let who = em
+        .apply(NewCustomer::named("小明"))
+        .unwrap()
+        .external_userid;
+    let by_hand = em
+        .apply(SendMessage::text(&who, &kfid, "你好"))
+        .unwrap()
+        .msgid;
+    let by_http = api
+        .post_json(
+            &format!("/__emulator/customers/{who}/send"),
+            &json!({"open_kfid": kfid, "msgtype": "text", "text": {"content": "再见"}}),
+        )
+        .await;
+    assert_eq!(by_http["errcode"], 0, "{by_http}");
+    let thread = api
+        .get(&format!(
+            "/__emulator/console/thread?open_kfid={kfid}&external_userid={who}"
+        ))
+        .await;
+    let ids: Vec<&str> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["msgid"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [by_hand.as_str(), by_http["msgid"].as_str().unwrap()]);
+    // A refusal in process is the route's refusal.
+    let refused = em
+        .apply(Inbox {
+            external_userid: who.clone(),
+            open_kfid: "wkNOBODY".into(),
+        })
+        .unwrap_err();
+    let answer = api
+        .get(&format!(
+            "/__emulator/customers/{who}/inbox?open_kfid=wkNOBODY"
+        ))
+        .await;
+    assert_eq!(answer["errcode"], refused.code.get());
+}

@@ -284,6 +284,104 @@ async fn the_second_line_gives_the_consoles_address() {
     let _ = child.wait();
 }
 
+const CALLBACK_TOKEN: &str = "QDG6eK";
+const CALLBACK_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+
+/// A callback receiver on loopback: answers the URL check with the echostr's plaintext
+/// and counts the POSTs.
+async fn receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::extract::{Query, State};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let crypto = wecom_kf_types::callback::Crypto::new(
+        CALLBACK_TOKEN,
+        CALLBACK_KEY,
+        wecom_kf_emulator::DEMO_CORP_ID,
+    )
+    .unwrap();
+    let posts = Arc::new(AtomicUsize::new(0));
+    let app = axum::Router::new()
+        .route(
+            "/cb",
+            axum::routing::get(|Query(q): Query<HashMap<String, String>>| async move {
+                String::from_utf8(crypto.decrypt(&q["echostr"]).unwrap()).unwrap()
+            })
+            .post(|State(posts): State<Arc<AtomicUsize>>| async move {
+                posts.fetch_add(1, Ordering::SeqCst);
+                "success"
+            }),
+        )
+        .with_state(posts.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, posts)
+}
+
+#[tokio::test]
+async fn the_registered_callback_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kf.db");
+    let db = db.to_str().unwrap();
+    let (url, posts) = receiver().await;
+    let mut emulator = start(db, &[]);
+    let api = Api::remote(&emulator.base, None).await;
+    let registered = api
+        .post_json(
+            "/__emulator/callback",
+            &json!({"url": url, "token": CALLBACK_TOKEN, "encoding_aes_key": CALLBACK_KEY}),
+        )
+        .await;
+    assert_eq!(registered["verified"], true, "{registered}");
+    let kfid = api.add("回调", &api.upload_png().await).await;
+    let who = api.post_json("/__emulator/customers", &json!({})).await["external_userid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    emulator.child.kill().unwrap();
+    emulator.child.wait().unwrap();
+
+    let restarted = start(db, &[]);
+    let again = Api::remote(&restarted.base, Some(&api.token)).await;
+    let before = posts.load(std::sync::atomic::Ordering::SeqCst);
+    let sent = again
+        .post_json(
+            &format!("/__emulator/customers/{who}/send"),
+            &json!({"open_kfid": kfid, "msgtype": "text", "text": {"content": "还在吗"}}),
+        )
+        .await;
+    assert_eq!(sent["errcode"], 0, "{sent}");
+    // The restarted emulator pushes to the URL set before the kill.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while posts.load(std::sync::atomic::Ordering::SeqCst) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no callback after the restart"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let snapshot = again.get("/__emulator/console/snapshot").await;
+    assert_eq!(snapshot["callback_url"], url.as_str());
+    // Cleared, it stays cleared.
+    let cleared: Value = again
+        .http
+        .delete(again.url("/__emulator/callback"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cleared["errcode"], 0);
+    drop(restarted);
+    let third = start(db, &[]);
+    let last = Api::remote(&third.base, Some(&api.token)).await;
+    let snapshot = last.get("/__emulator/console/snapshot").await;
+    assert_eq!(snapshot["callback_url"], Value::Null);
+}
+
 #[tokio::test]
 async fn customer_media_survives_kill_9() {
     use crate::media::{customer, customer_upload, get, pattern};

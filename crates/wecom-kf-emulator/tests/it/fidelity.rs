@@ -139,3 +139,50 @@ async fn a_successful_upload_answers_an_empty_errmsg_as_the_doc_example_does() {
     let listed = api.post("/cgi-bin/kf/account/list", "{}").await;
     assert_eq!(listed["errmsg"], "ok");
 }
+
+#[tokio::test]
+async fn a_customers_inbox_stays_readable_after_the_account_is_deleted() {
+    use serde_json::json;
+    let api = Api::new().await;
+    let media = api.upload_png().await;
+    let kfid = api.add("将删除", &media).await;
+    let who = crate::sessions::customer(&api, "小明").await;
+    assert_eq!(
+        crate::sessions::writes(&api, &kfid, &who, "在吗").await["errcode"],
+        0
+    );
+    let sent = api
+        .post_json(
+            "/cgi-bin/kf/send_msg",
+            &json!({"touser": who, "open_kfid": kfid, "msgtype": "text", "text": {"content": "在的"}}),
+        )
+        .await;
+    assert_eq!(sent["errcode"], 0, "{sent}");
+    let deleted = api
+        .post_json("/cgi-bin/kf/account/del", &json!({"open_kfid": kfid}))
+        .await;
+    assert_eq!(deleted["errcode"], 0, "{deleted}");
+    // The chat stays in the customer's WeChat.
+    let inbox = api
+        .get(&format!(
+            "/__emulator/customers/{who}/inbox?open_kfid={kfid}"
+        ))
+        .await;
+    assert_eq!(inbox["errcode"], 0, "{inbox}");
+    assert_eq!(inbox["messages"][0]["text"]["content"], "在的", "{inbox}");
+    // The API refuses the account as before.
+    let again = api
+        .post_json(
+            "/cgi-bin/kf/send_msg",
+            &json!({"touser": who, "open_kfid": kfid, "msgtype": "text", "text": {"content": "?"}}),
+        )
+        .await;
+    assert_err(&again, 95004);
+    // An account that never was is still refused.
+    let never = api
+        .get(&format!(
+            "/__emulator/customers/{who}/inbox?open_kfid=wkNEVER"
+        ))
+        .await;
+    assert_eq!(never["errcode"], 95004, "{never}");
+}

@@ -9,6 +9,7 @@ mod console;
 mod control;
 mod durability;
 mod fidelity;
+mod guard;
 mod invariants;
 mod media;
 mod messages;
@@ -49,7 +50,7 @@ impl Api {
         let mut api = Api {
             em: None,
             base: base.to_owned(),
-            http: reqwest::Client::new(),
+            http: json_client(),
             token: token.unwrap_or_default().to_owned(),
         };
         if token.is_none() {
@@ -187,6 +188,20 @@ impl Api {
         assert_eq!(answer["errcode"], 0, "{answer}");
         answer["account_list"].as_array().unwrap().clone()
     }
+}
+
+/// A client whose bodies are declared JSON unless a call says otherwise (the control
+/// plane refuses an undeclared body).
+pub(crate) fn json_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        reqwest::header::HeaderValue::from_static("application/json"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 /// Assert an error answer: its code, and the real service's errmsg shape.

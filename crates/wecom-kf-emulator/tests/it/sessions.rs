@@ -118,7 +118,8 @@ async fn every_pair_of_states_is_allowed_or_refused_with_its_code() {
         (3, 3),
         (3, 4),
     ];
-    // A code is issued on the first move to 2 or 3 and on every move to 4.
+    // A code is issued on the first move to 2, on the first move to 3 (also after a
+    // move to 2: issue 22's fidelity point, spec §4.4 and §4.8) and on every move to 4.
     let issues_code = [
         (0, 2),
         (0, 3),
@@ -126,6 +127,7 @@ async fn every_pair_of_states_is_allowed_or_refused_with_its_code() {
         (1, 2),
         (1, 3),
         (1, 4),
+        (2, 3),
         (2, 4),
         (3, 4),
     ];
@@ -668,4 +670,30 @@ async fn upgrade_service_needs_a_recent_customer_and_a_member_in_range() {
             &json!({"open_kfid": kfid, "external_userid": who}),
         )
         .await);
+}
+
+#[tokio::test]
+async fn a_queued_session_given_to_a_servicer_gets_its_own_code_for_the_taken_notice() {
+    let api = Api::new().await;
+    let kfid = account_with_servicers(&api).await;
+    let who = session_in(&api, &kfid, 0).await;
+    let queued = trans(&api, &kfid, &who, 2, None).await;
+    let queued_code = queued["msg_code"].as_str().unwrap().to_owned();
+    let taken = trans(&api, &kfid, &who, 3, Some("zhangsan")).await;
+    let taken_code = taken["msg_code"]
+        .as_str()
+        .expect("a code on the first move to 3");
+    assert_ne!(taken_code, queued_code);
+    // It sends the one message the "taken" notice may be, in state 3.
+    let sent = api
+        .post_json(
+            "/cgi-bin/kf/send_msg_on_event",
+            &serde_json::json!({"code": taken_code, "msgtype": "text", "text": {"content": "张三为您服务"}}),
+        )
+        .await;
+    assert_eq!(sent["errcode"], 0, "{sent}");
+    // A second move to 3 (a transfer) issues none.
+    let again = trans(&api, &kfid, &who, 3, Some("wangwu")).await;
+    assert_eq!(again["errcode"], 0, "{again}");
+    assert!(again.get("msg_code").is_none(), "{again}");
 }

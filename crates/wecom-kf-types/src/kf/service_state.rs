@@ -271,8 +271,8 @@ impl Endpoint for TransServiceState {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TransServiceStateResponse {
-    /// For `kf/send_msg_on_event`: issued on the first move to 2 or 3 (a reply code)
-    /// and on a move to 4 (an end code).
+    /// For `kf/send_msg_on_event`: issued on the first move to 2 and on the first move
+    /// to 3 (each a reply code) and on a move to 4 (an end code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_code: Option<String>,
 }

@@ -406,3 +406,42 @@ async fn a_40058_that_is_not_a_duplicate_msgid_is_an_error_not_sent() {
     assert_eq!((report.sent, report.already_sent), (0, 1));
     assert_eq!(inbox(&em, &who, &kfid).await.len(), 1);
 }
+
+#[tokio::test]
+async fn shutdown_cuts_a_backoff_short_and_the_message_is_kept_for_the_next_run() {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = crate::account(&client).await;
+    let who = customer(&em).await;
+    let msgid = says(&em, &kfid, &who, "fails").await;
+    let (tried, mut attempts) = mpsc::channel(4);
+    let handler = move |_m: Message| {
+        let tried = tried.clone();
+        async move {
+            let _ = tried.send(()).await;
+            Err::<(), _>(HandlerError::new("down"))
+        }
+    };
+    let mut cfg = config();
+    cfg.initial_backoff = Duration::from_secs(60);
+    cfg.max_backoff = Duration::from_secs(60);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let consumer = Consumer::new(client, SqliteStore::open(&path).unwrap(), handler, cfg);
+    let (_triggers, rx) = mpsc::channel(8);
+    let (stop, shutdown) = watch::channel(false);
+    let running = tokio::spawn(consumer.run(vec![kfid.clone()], rx, shutdown));
+    tokio::time::timeout(Duration::from_secs(10), attempts.recv())
+        .await
+        .unwrap();
+    stop.send(true).unwrap();
+    // Not the 60 s backoff: shutdown cuts it.
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("the backoff held the shutdown")
+        .unwrap()
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(!store.is_handled(&kfid, &msgid).await.unwrap());
+    assert!(store.dead_letters().await.unwrap().is_empty());
+}

@@ -49,9 +49,11 @@ async fn each_move_has_its_method_and_returns_the_msg_code() {
     );
     let moved = session.assign(&kfid, &who, "zhangsan").await.unwrap();
     assert_eq!(moved.to, ServiceState::Human);
+    // Issue 22's fidelity point (spec §4.4, §4.8): the first move to 3 has its own
+    // code, for the "taken" notice, even after the move to the queue issued one.
     assert!(
-        moved.msg_code.is_none(),
-        "only the first such move issues one"
+        moved.msg_code.is_some(),
+        "the first move to a servicer issues its own code"
     );
     let info = session.get(&kfid, &who).await.unwrap();
     assert_eq!(info.servicer_userid.as_deref(), Some("zhangsan"));

@@ -77,6 +77,7 @@ async fn install_faults(http: &reqwest::Client, base: &str) {
         serde_json::json!({"kind": "truncate", "rate": 0.01}),
     ] {
         http.post(format!("{base}/__emulator/faults"))
+            .header("content-type", "application/json")
             .body(rule.to_string())
             .send()
             .await

@@ -1,12 +1,14 @@
 //! The bot: each message (or, in batch mode, each burst of one customer) to the sink,
 //! the sink's answer back to the customer.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use wecom_kf::Client;
 use wecom_kf::consumer::{BatchHandler, HandlerError, reply};
-use wecom_kf::types::kf::message::{Content, Message, Origin};
+use wecom_kf::types::kf::message::{Content, Media, Message, Origin};
+use wecom_kf::types::media::MediaType;
 
 use super::metrics::Metrics;
 use super::sink::Sink;
@@ -17,6 +19,8 @@ pub(crate) struct Bot {
     pub metrics: Arc<Metrics>,
     /// Messages one sink call takes at most: 1, or the batch size of `--batch`.
     pub batch: usize,
+    /// `serve --media-dir`: messages' media are saved here before the handler runs.
+    pub media_dir: Option<PathBuf>,
 }
 
 impl Bot {
@@ -28,6 +32,7 @@ impl Bot {
         if answer.is_empty() {
             return Ok(());
         }
+        let answer = self.upload(answer).await?;
         let report = reply(&self.client, last, answer)
             .await
             .map_err(|err| HandlerError::new(format!("reply failed: {err}")))?;
@@ -47,8 +52,64 @@ impl Bot {
         Ok(())
     }
 
+    /// An answer's files (`{"msgtype":"image","path":…}`) uploaded as temporary media
+    /// and sent as messages of their type; a file that cannot be read or uploaded
+    /// fails the run, which is retried.
+    async fn upload(&self, answer: Vec<Content>) -> Result<Vec<Content>, HandlerError> {
+        let mut out = Vec::with_capacity(answer.len());
+        for content in answer {
+            let Some((kind, path)) = super::sink::file_to_send(&content) else {
+                out.push(content);
+                continue;
+            };
+            let uploaded = self
+                .client
+                .media()
+                .upload_path(kind, &path)
+                .await
+                .map_err(|e| HandlerError::new(format!("uploading {}: {e}", path.display())))?;
+            let media = Media::new(uploaded.media_id);
+            out.push(match kind {
+                MediaType::Image => Content::Image(media),
+                MediaType::Voice => Content::Voice(media),
+                MediaType::Video => Content::Video(media),
+                MediaType::File => Content::File(media),
+            });
+        }
+        Ok(out)
+    }
+
+    /// With `--media-dir`, each message's media saved in DIR/MSGID/ (a failure is a
+    /// failed run: the message is handed over again later, never lost).
+    async fn download(&self, messages: &[Message]) -> Result<Vec<Option<PathBuf>>, HandlerError> {
+        let mut paths = Vec::with_capacity(messages.len());
+        for message in messages {
+            let path = match (&self.media_dir, message.content.media()) {
+                (Some(dir), Some((_, media_id))) => {
+                    let dir = dir.join(wecom_kf::media::safe_file_name(&message.msgid));
+                    let saved = self
+                        .client
+                        .media()
+                        .download_into(media_id, &dir)
+                        .await
+                        .map_err(|e| {
+                            HandlerError::new(format!(
+                                "downloading the media of {}: {e}",
+                                message.msgid
+                            ))
+                        })?;
+                    Some(saved.path)
+                }
+                _ => None,
+            };
+            paths.push(path);
+        }
+        Ok(paths)
+    }
+
     async fn run(&self, messages: Vec<Message>) -> Result<(), HandlerError> {
-        let answer = self.sink.answer(&messages, self.batch > 1).await?;
+        let paths = self.download(&messages).await?;
+        let answer = self.sink.answer(&messages, self.batch > 1, &paths).await?;
         // Only customers' messages are answered; events and servicers' messages are
         // not. A burst is answered once, after its last customer message.
         if let Some(last) = messages.iter().rev().find(|m| m.origin == Origin::Customer) {

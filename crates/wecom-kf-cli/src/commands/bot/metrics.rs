@@ -116,7 +116,7 @@ pub(super) fn metrics_text(
         &mut out,
         "wecom_kf_dead_letters_total",
         "counter",
-        "Messages given up after max_attempts.",
+        "Messages this process gave up to the dead letters since it started.",
     );
     let _ = writeln!(
         out,

@@ -1,5 +1,5 @@
 //! The bot runtime behind `serve`, `sandbox chat` and `sandbox console`: a receiver
-//! for callbacks, the consumer of every account, and the [`Bot`] that hands each
+//! for callbacks, the consumer of every account, and the [`Bot`](handler::Bot) that hands each
 //! message to a [`Sink`] and sends its answers back. Commands parse their flags and
 //! call [`start`]; they do not reach inside.
 
@@ -9,7 +9,7 @@ mod pipeline;
 mod sink;
 
 pub(crate) use pipeline::{Parts, Pipeline, open_store, sandbox_crypto, start, terminated};
-pub(crate) use sink::Sink;
+pub(crate) use sink::{DEFAULT_HANDLER_TIMEOUT, Sink, webhook_client};
 
 /// Hand one message to `sink` and send its answers, as the running bot would (the
 /// same derived msgids, so a reply that went out before is not sent twice): for
@@ -25,6 +25,7 @@ pub(crate) async fn handle_once(
         sink,
         metrics: std::sync::Arc::default(),
         batch: 1,
+        media_dir: None,
     };
     bot.handle_batch(vec![message]).await
 }

@@ -72,6 +72,8 @@ pub(crate) struct Parts<'a> {
     pub batch: usize,
     /// Print where it listens (serve does; the sandbox's chat does not).
     pub announce: bool,
+    /// Download messages' media here before the handler runs (`serve --media-dir`).
+    pub media_dir: Option<std::path::PathBuf>,
 }
 
 /// Start the receiver, its HTTP server and the consumer of every managed account.
@@ -86,6 +88,7 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
         sink: parts.sink,
         metrics: metrics.clone(),
         batch: parts.batch.max(1),
+        media_dir: parts.media_dir,
     };
     // Shared: the consumer writes it, /metrics counts its dead letters.
     let store = Arc::new(store);

@@ -1,4 +1,4 @@
-//! Callbacks the emulator pushes (emulator-control.md, "Callbacks"; docs/kf-api.md §5):
+//! Callbacks the emulator pushes (docs/emulator-control.md, "Callbacks"; docs/kf-api.md §5):
 //! after every item that becomes visible to `kf/sync_msg` is committed, one encrypted
 //! `kf_msg_or_event` with a fresh sync Token, POSTed by a task of its own so the API
 //! call that caused it never waits; retried after `retry_ms`, up to `attempts`; every
@@ -13,6 +13,8 @@ use serde::Serialize;
 use wecom_kf_types::callback::{CallbackEvent, Crypto};
 
 use crate::state::lock;
+use crate::store::CallbackRow;
+use crate::world::Visible;
 
 /// How long the URL check may take, as the admin console allows.
 const VERIFY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -30,6 +32,9 @@ pub struct Setting {
     pub attempts: u32,
     /// Wait between attempts.
     pub retry: Duration,
+    /// What it was made from, to keep in the database; `None` for one built from a
+    /// [`Crypto`], which is kept for this run only.
+    row: Option<CallbackRow>,
 }
 
 impl Setting {
@@ -42,6 +47,7 @@ impl Setting {
             timeout: Duration::from_secs(5),
             attempts: 3,
             retry: Duration::from_secs(1),
+            row: None,
         }
     }
 
@@ -54,11 +60,40 @@ impl Setting {
         token: &str,
         encoding_aes_key: &str,
     ) -> Result<Setting, String> {
+        Setting::from_row(
+            corp_id,
+            CallbackRow {
+                url: url.to_owned(),
+                token: token.to_owned(),
+                encoding_aes_key: encoding_aes_key.to_owned(),
+                timeout_ms: 5000,
+                attempts: 3,
+                retry_ms: 1000,
+            },
+        )
+    }
+
+    /// A setting from what the control plane (or the database) gives.
+    pub(crate) fn from_row(corp_id: &str, row: CallbackRow) -> Result<Setting, String> {
+        let url = &row.url;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!("url must be http:// or https://, got {url:?}"));
         }
-        let crypto = Crypto::new(token, encoding_aes_key, corp_id).map_err(|e| e.to_string())?;
-        Ok(Setting::with_crypto(url, crypto))
+        let crypto = Crypto::new(row.token.as_str(), &row.encoding_aes_key, corp_id)
+            .map_err(|e| e.to_string())?;
+        Ok(Setting {
+            url: row.url.clone(),
+            crypto,
+            timeout: Duration::from_millis(row.timeout_ms),
+            attempts: row.attempts.max(1),
+            retry: Duration::from_millis(row.retry_ms),
+            row: Some(row),
+        })
+    }
+
+    /// What to keep in the database, if it can be kept.
+    pub(crate) fn row(&self) -> Option<&CallbackRow> {
+        self.row.as_ref()
     }
 }
 
@@ -160,9 +195,9 @@ impl Callbacks {
     }
 
     /// Check `setting.url` as the admin console does — a signed GET with an encrypted
-    /// echostr, whose plaintext must come back within 1 s — and keep it if it passes.
-    /// On failure the earlier setting stays and the error says exactly what failed.
-    pub(crate) async fn register(&self, setting: Setting) -> Result<(), String> {
+    /// echostr, whose plaintext must come back within 1 s. The error says exactly
+    /// what failed.
+    pub(crate) async fn verify(&self, setting: &Setting) -> Result<(), String> {
         let plain = rand::rng()
             .random_range(1_000_000_000_000_000u64..10_000_000_000_000_000)
             .to_string();
@@ -194,8 +229,12 @@ impl Callbacks {
                 body.chars().take(200).collect::<String>()
             ));
         }
-        *lock(&self.setting) = Some(Arc::new(setting));
         Ok(())
+    }
+
+    /// Push to `setting` from now on.
+    pub(crate) fn keep(&self, setting: Setting) {
+        *lock(&self.setting) = Some(Arc::new(setting));
     }
 
     /// Stop pushing.
@@ -220,17 +259,10 @@ impl Callbacks {
         lock(&self.deliveries.rows).clone()
     }
 
-    /// Push a `kf_msg_or_event` for `open_kfid` in a task of its own. Called after the
-    /// item's commit, with the Token already issued; never waits.
-    pub(crate) fn push(
-        &self,
-        setting: Arc<Setting>,
-        corp_id: &str,
-        create_time: i64,
-        open_kfid: &str,
-        token: String,
-    ) {
-        self.start(setting, corp_id, create_time, open_kfid, token, None);
+    /// Push a `kf_msg_or_event` for a visible item in a task of its own. Called after
+    /// the item's commit, with the store unlocked; never waits.
+    pub(crate) fn push(&self, setting: Arc<Setting>, corp_id: &str, item: Visible) {
+        self.start(setting, corp_id, item.at, &item.open_kfid, item.token, None);
     }
 
     /// Push delivery `id` again, as a new delivery, to the URL set now: the same

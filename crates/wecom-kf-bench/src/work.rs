@@ -1,0 +1,185 @@
+//! `wecom-kf-bench work`: the work one sequential `list` call does, floor against
+//! client, counted by valgrind so that the figures do not move with the machine's load:
+//! instructions and simulated cache misses (cachegrind) and heap allocations (dhat).
+//! Each variant runs at two call counts; the difference divided by the difference in
+//! calls is the cost of one call, with start-up and the emulator's seeding cancelled
+//! out. The emulator is a child process that valgrind does not follow.
+//!
+//! This is the guard against the next regression: it prints the figures and the
+//! client's ratios to the floor, and `--max-ratio R` fails when a ratio exceeds `R`.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::BoxError;
+
+/// The call counts each variant runs at (the profile mode runs each twice).
+const CALLS: (u32, u32) = (200, 600);
+
+/// One variant's cost of one call.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PerCall {
+    pub instructions: f64,
+    /// First-level data cache misses, reads and writes.
+    pub d1_misses: f64,
+    /// Last-level cache misses, instructions and data.
+    pub ll_misses: f64,
+    /// First-level instruction cache misses.
+    pub i1_misses: f64,
+    /// Heap blocks allocated.
+    pub allocations: f64,
+    /// Heap bytes allocated.
+    pub bytes: f64,
+}
+
+/// Cachegrind's totals: (Ir, I1mr, ILmr, Dr, D1mr, DLmr, Dw, D1mw, DLmw).
+fn cachegrind(bin: &Path, which: &str, calls: u32) -> Result<[f64; 9], BoxError> {
+    let out = std::env::temp_dir().join(format!(
+        "wecom-kf-bench-cg-{which}-{calls}-{}.out",
+        std::process::id()
+    ));
+    let status = Command::new("valgrind")
+        .args(["--tool=cachegrind", "--cache-sim=yes", "--quiet"])
+        .arg(format!("--cachegrind-out-file={}", out.display()))
+        .arg(bin)
+        .arg(format!("profile-{which}"))
+        .arg(calls.to_string())
+        .status()?;
+    if !status.success() {
+        return Err(format!("cachegrind of profile-{which} {calls} failed: {status}").into());
+    }
+    let text = std::fs::read_to_string(&out)?;
+    let _ = std::fs::remove_file(&out);
+    let events: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("events:"))
+        .ok_or("no events line in cachegrind's output")?
+        .split_whitespace()
+        .collect();
+    let summary: Vec<f64> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("summary:"))
+        .ok_or("no summary line in cachegrind's output")?
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    let mut totals = [0.0; 9];
+    for (i, name) in [
+        "Ir", "I1mr", "ILmr", "Dr", "D1mr", "DLmr", "Dw", "D1mw", "DLmw",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let at = events
+            .iter()
+            .position(|e| e == name)
+            .ok_or_else(|| format!("cachegrind did not count {name}"))?;
+        totals[i] = summary[at];
+    }
+    Ok(totals)
+}
+
+/// dhat's totals: (bytes, blocks) allocated.
+fn dhat(bin: &Path, which: &str, calls: u32) -> Result<(f64, f64), BoxError> {
+    let output = Command::new("valgrind")
+        .args(["--tool=dhat", "--dhat-out-file=/dev/null"])
+        .arg(bin)
+        .arg(format!("profile-{which}"))
+        .arg(calls.to_string())
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("dhat of profile-{which} {calls} failed: {}", output.status).into());
+    }
+    // "==123== Total:     1,234,567 bytes in 8,901 blocks"
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("Total:"))
+        .ok_or("no Total line in dhat's output")?;
+    let numbers: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.replace(',', "").parse().ok())
+        .collect();
+    match numbers.as_slice() {
+        [bytes, blocks, ..] => Ok((*bytes, *blocks)),
+        _ => Err(format!("cannot read dhat's {line:?}").into()),
+    }
+}
+
+/// What one call of `which` costs.
+pub(crate) fn measure(bin: &Path, which: &str) -> Result<PerCall, BoxError> {
+    let (few, many) = CALLS;
+    // Each profile run makes its calls twice (a warm-up round and a measured one).
+    let calls = f64::from(2 * (many - few));
+    let (a, b) = (cachegrind(bin, which, few)?, cachegrind(bin, which, many)?);
+    let d = |i: usize| (b[i] - a[i]) / calls;
+    let ((bytes_a, blocks_a), (bytes_b, blocks_b)) =
+        (dhat(bin, which, few)?, dhat(bin, which, many)?);
+    Ok(PerCall {
+        instructions: d(0),
+        i1_misses: d(1),
+        d1_misses: d(4) + d(7),
+        ll_misses: d(2) + d(5) + d(8),
+        allocations: (blocks_b - blocks_a) / calls,
+        bytes: (bytes_b - bytes_a) / calls,
+    })
+}
+
+/// `work [--max-ratio R]`: print the table; fail past `R` when given.
+pub(crate) fn run(args: &[String]) -> Result<(), BoxError> {
+    let max_ratio: Option<f64> = args
+        .iter()
+        .position(|a| a == "--max-ratio")
+        .and_then(|i| args.get(i + 1))
+        .map(|r| r.parse())
+        .transpose()?;
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        return Err("valgrind is not installed (apt-get install valgrind)".into());
+    }
+    let bin = std::env::current_exe()?;
+    let variants = ["floor", "reqwest", "client"];
+    let mut measured = Vec::new();
+    for which in variants {
+        measured.push(measure(&bin, which)?);
+    }
+    let floor = measured[0];
+    println!("work per sequential `list` call (100 accounts), valgrind, calls {CALLS:?}");
+    println!(
+        "{:<8} {:>12} {:>10} {:>10} {:>10} {:>8} {:>10}",
+        "variant", "instructions", "I1 misses", "D1 misses", "LL misses", "allocs", "bytes"
+    );
+    for (which, w) in variants.iter().zip(&measured) {
+        println!(
+            "{which:<8} {:>12.0} {:>10.1} {:>10.1} {:>10.1} {:>8.1} {:>10.0}",
+            w.instructions, w.i1_misses, w.d1_misses, w.ll_misses, w.allocations, w.bytes
+        );
+    }
+    let client = measured[2];
+    let mut ratios = vec![
+        ("instructions", client.instructions / floor.instructions),
+        ("I1 misses", client.i1_misses / floor.i1_misses),
+        ("D1 misses", client.d1_misses / floor.d1_misses),
+        ("allocations", client.allocations / floor.allocations),
+    ];
+    // The simulated last level is as large as the host's: often no misses at all.
+    if floor.ll_misses >= 1.0 {
+        ratios.push(("LL misses", client.ll_misses / floor.ll_misses));
+    }
+    let mut over = Vec::new();
+    for (name, ratio) in ratios {
+        println!("client ÷ floor, {name}: {ratio:.3}");
+        if max_ratio.is_some_and(|max| ratio > max) {
+            over.push(format!("{name} {ratio:.3}"));
+        }
+    }
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "over --max-ratio {}: {}",
+            max_ratio.unwrap_or_default(),
+            over.join(", ")
+        )
+        .into())
+    }
+}
