@@ -51,6 +51,7 @@ pub struct ServeSettings {
     pub concurrency: Option<u64>,
     pub batch: Option<u64>,
     pub handler_timeout: Option<u64>,
+    pub relist: Option<u64>,
 }
 
 /// The callback settings, environment first, then the profile: Token, EncodingAESKey

@@ -1,7 +1,10 @@
 //! `wecom-kf serve`: the callback receiver and the consumer as one production process.
 //!
 //! Callbacks arrive at `--path`; each `kf_msg_or_event` makes its account sync at once
-//! with the callback's Token, and every account is polled as the fallback. Each message
+//! with the callback's Token, and every account is polled as the fallback. The
+//! accounts are listed again every `--relist` seconds and on a `kf_account_auth_change`
+//! callback, so an account created later is served and a deleted one stops. With a
+//! Redis store, the processes of a fleet share the accounts fairly. Each message
 //! or event is handed over as JSON: to `--exec CMD` on stdin, to `--webhook URL`, or as
 //! a JSON line on stdout. A reply goes out with a msgid derived from the message it
 //! answers, so a message handled again after a crash is not answered twice. `/healthz`
@@ -35,8 +38,8 @@ pub struct Serve {
     #[arg(long, env = "WECOM_KF_SERVE_PATH", value_name = "PATH")]
     path: Option<String>,
     /// Where the cursors, handled msgids, dead letters and leases live: sqlite:PATH (one
-    /// machine), or redis://… for a fleet (one process per account at a time). Default:
-    /// sqlite in the data directory.
+    /// machine), or redis://… for a fleet (one process per account at a time, each
+    /// process its fair share of the accounts). Default: sqlite in the data directory.
     #[arg(
         long,
         env = "WECOM_KF_SERVE_STORE",
@@ -69,6 +72,11 @@ pub struct Serve {
     /// Default 10.
     #[arg(long, env = "WECOM_KF_SERVE_POLL", value_name = "SECS")]
     poll: Option<u64>,
+    /// Seconds between listings of the corp's accounts: an account created later is
+    /// consumed, a deleted one stops (also at once on a kf_account_auth_change
+    /// callback). Default 300.
+    #[arg(long, env = "WECOM_KF_SERVE_RELIST", value_name = "SECS")]
+    relist: Option<u64>,
     /// Attempts per message before it goes to the dead letters. Default 5.
     #[arg(long, env = "WECOM_KF_SERVE_MAX_ATTEMPTS", value_name = "N")]
     max_attempts: Option<u32>,
@@ -114,6 +122,7 @@ struct Settings {
     store: Option<String>,
     sink: SinkSpec,
     poll: Duration,
+    relist: Duration,
     max_attempts: u32,
     lease: Duration,
     handler_timeout: Duration,
@@ -166,6 +175,7 @@ impl Serve {
             )));
         }
         let poll = positive("--poll", self.poll.or(file.poll).unwrap_or(10))?;
+        let relist = positive("--relist", self.relist.or(file.relist).unwrap_or(300))?;
         let lease = positive("--lease", self.lease.or(file.lease).unwrap_or(30))?;
         let handler_timeout = match self.handler_timeout.or(file.handler_timeout) {
             Some(secs) => Duration::from_secs(positive("--handler-timeout", secs)?),
@@ -207,6 +217,7 @@ impl Serve {
             store: self.store.or(file.store),
             sink,
             poll: Duration::from_secs(poll),
+            relist: Duration::from_secs(relist),
             max_attempts,
             lease: Duration::from_secs(lease),
             handler_timeout,
@@ -264,6 +275,7 @@ pub async fn run(serve: Serve, global: &Global) -> Result<(), CliError> {
     };
     let mut config = ConsumerConfig::default();
     config.poll_interval = settings.poll;
+    config.relist_interval = settings.relist;
     config.max_attempts = settings.max_attempts;
     config.lease_ttl = settings.lease;
     config.max_in_flight = settings.concurrency;
@@ -431,6 +443,7 @@ mod tests {
         assert_eq!(settings.lease, Duration::from_secs(7));
         assert_eq!(settings.path, "/callback");
         assert_eq!(settings.max_attempts, 5);
+        assert_eq!(settings.relist, Duration::from_secs(300));
     }
 
     fn message(err: CliError) -> String {

@@ -1,12 +1,19 @@
 //! `wecom-kf serve` as a fleet on one Redis: three processes never handle the account
 //! at the same time, a killed lease holder's account is taken over once its lease
-//! expires, and Redis stopping and coming back loses nothing.
+//! expires, and Redis stopping and coming back loses nothing; with 30 accounts each
+//! process keeps its fair share, through a kill -9 and a restart. And the set of
+//! accounts follows the corp: one created after serve started is served without a
+//! callback, a deleted one is dropped.
 
 use std::collections::{HashMap, HashSet};
 use std::process::Child;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::harness::{Handled, Harness, free_port, logging_bot, read_log, terminate};
+use std::time::Instant;
+
+use crate::harness::{
+    Handled, Harness, app_account, demo_client, free_port, logging_bot, read_log, terminate,
+};
 
 const LEASE_SECS: u64 = 3;
 const POLL_SECS: u64 = 1;
@@ -172,4 +179,203 @@ fn redis_stopping_and_coming_back_loses_nothing() {
     assert_eq!(while_down, 20, "nothing is handled while Redis is down");
     assert_eq!(lost, 0);
     assert_eq!((missing, duplicates), (0, 0));
+}
+
+/// Wait (at most `within`) until `ready()`; whether it came.
+fn until(within: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while !ready() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    true
+}
+
+/// The gauge `name` of the serve listening on `listen`; `None` while it does not answer.
+fn gauge(h: &Harness, listen: &str, name: &str) -> Option<u64> {
+    let text = h.runtime.block_on(async {
+        let answer = reqwest::Client::new()
+            .get(format!("http://{listen}/metrics"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .ok()?;
+        answer.text().await.ok()
+    })?;
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// One serve of a fleet, with where its /metrics are.
+struct Member {
+    child: Child,
+    listen: String,
+}
+
+fn member(h: &Harness, store: &str, bot: &str) -> Member {
+    let (poll, lease) = (POLL_SECS.to_string(), LEASE_SECS.to_string());
+    let listen = format!("127.0.0.1:{}", free_port());
+    let child = h.serve(&[
+        "--listen", &listen, "--poll", &poll, "--lease", &lease, "--store", store, "--exec", bot,
+    ]);
+    Member { child, listen }
+}
+
+/// Each live member's `wecom_kf_leases_held` (`None` for one that does not answer).
+fn shares(h: &Harness, members: &[&Member]) -> Vec<Option<u64>> {
+    members
+        .iter()
+        .map(|m| gauge(h, &m.listen, "wecom_kf_leases_held"))
+        .collect()
+}
+
+/// Every member answers, the shares cover `total` accounts, each within `range`.
+fn even(shares: &[Option<u64>], total: u64, range: std::ops::RangeInclusive<u64>) -> bool {
+    shares.iter().all(|s| s.is_some_and(|n| range.contains(&n)))
+        && shares.iter().flatten().sum::<u64>() == total
+}
+
+#[test]
+fn three_serve_processes_share_thirty_accounts_fairly_through_a_kill_and_a_restart() {
+    let Some(redis) = wecom_kf_testkit::RedisServer::start() else {
+        return;
+    };
+    let h = Harness::new();
+    // The harness's account and 29 more.
+    h.runtime.block_on(async {
+        let client = demo_client(&h.base);
+        for i in 1..30 {
+            app_account(&client, &format!("客服{i}")).await;
+        }
+    });
+    let log = h.dir.path().join("handled.log");
+    let bot = logging_bot(&log, "0");
+    let store = redis.url();
+    let mut a = member(&h, &store, &bot);
+    let b = member(&h, &store, &bot);
+    let c = member(&h, &store, &bot);
+
+    assert!(
+        until(Duration::from_secs(60), || even(
+            &shares(&h, &[&a, &b, &c]),
+            30,
+            9..=11
+        )),
+        "three processes hold 10 ± 1 each: {:?}",
+        shares(&h, &[&a, &b, &c])
+    );
+    assert_eq!(gauge(&h, &b.listen, "wecom_kf_fleet_members"), Some(3));
+    assert_eq!(gauge(&h, &b.listen, "wecom_kf_accounts"), Some(30));
+
+    // kill -9: its leases and its heartbeat run out; the other two take its accounts.
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let killed = Instant::now();
+    assert!(
+        until(Duration::from_secs(60), || even(
+            &shares(&h, &[&b, &c]),
+            30,
+            14..=16
+        )),
+        "the two left hold 15 ± 1 each: {:?}",
+        shares(&h, &[&b, &c])
+    );
+    let taken_over = killed.elapsed();
+    // The lease runs out within LEASE_SECS, the heartbeat too; the others see it at
+    // their next heartbeat (a third of the lease) and take the accounts at once.
+    let bound = Duration::from_secs(LEASE_SECS + POLL_SECS + 3);
+    assert!(
+        taken_over <= bound,
+        "taken over after {taken_over:?} (bound {bound:?})"
+    );
+
+    // It comes back: the others hand over until the shares are even again.
+    a = member(&h, &store, &bot);
+    assert!(
+        until(Duration::from_secs(60), || even(
+            &shares(&h, &[&a, &b, &c]),
+            30,
+            9..=11
+        )),
+        "after the restart 10 ± 1 each again: {:?}",
+        shares(&h, &[&a, &b, &c])
+    );
+    eprintln!(
+        "fair fleet: 30 accounts, 10 ± 1 each; after kill -9 taken over within {} ms (lease {LEASE_SECS} s); even again after the restart",
+        taken_over.as_millis()
+    );
+    for mut m in [a, b, c] {
+        terminate(&mut m.child);
+    }
+}
+
+#[test]
+fn serve_consumes_an_account_created_after_it_started_and_drops_a_deleted_one() {
+    const RELIST_SECS: u64 = 2;
+    let h = Harness::new();
+    let log = h.dir.path().join("handled.log");
+    let bot = logging_bot(&log, "0");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let store = format!("sqlite:{}", h.dir.path().join("consumer.db").display());
+    let relist = RELIST_SECS.to_string();
+    // No callback is set: only listing brings an account in.
+    let mut serve = h.serve(&[
+        "--listen", &listen, "--poll", "1", "--relist", &relist, "--store", &store, "--exec", &bot,
+    ]);
+    assert!(
+        until(Duration::from_secs(30), || gauge(
+            &h,
+            &listen,
+            "wecom_kf_leases_held"
+        ) == Some(1)),
+        "serve consumes the account listed at start"
+    );
+
+    let client = demo_client(&h.base);
+    let later = h.runtime.block_on(app_account(&client, "新客服"));
+    let created = Instant::now();
+    let who = h.customers(1).remove(0);
+    let msgid = h.post(
+        &format!("/__emulator/customers/{who}/send"),
+        &serde_json::json!({"open_kfid": later, "msgtype": "text", "text": {"content": "在吗"}}),
+    )["msgid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answered = until(Duration::from_secs(30), || {
+        h.em.emulator().inbox(&who, &later).unwrap().len() == 1
+    });
+    let took = created.elapsed();
+    assert!(answered, "the account created later is served");
+    // One re-list period, and a poll and an exec of margin.
+    assert!(
+        took <= Duration::from_secs(RELIST_SECS + 3),
+        "served after {took:?}"
+    );
+    assert_eq!(
+        h.em.emulator().inbox(&who, &later).unwrap()[0]["text"]["content"],
+        format!("re:{msgid}")
+    );
+    assert_eq!(gauge(&h, &listen, "wecom_kf_accounts"), Some(2));
+
+    // Deleted: it leaves the set, its lease is given up.
+    h.runtime
+        .block_on(client.account().delete(later.clone()))
+        .unwrap();
+    assert!(
+        until(Duration::from_secs(30), || gauge(
+            &h,
+            &listen,
+            "wecom_kf_accounts"
+        ) == Some(1)
+            && gauge(&h, &listen, "wecom_kf_leases_held") == Some(1)),
+        "the deleted account is dropped: {:?} accounts, {:?} leases",
+        gauge(&h, &listen, "wecom_kf_accounts"),
+        gauge(&h, &listen, "wecom_kf_leases_held")
+    );
+    terminate(&mut serve);
+    let runs = read_log(&log);
+    assert_eq!(runs.iter().filter(|r| r.msgid == msgid).count(), 1);
 }

@@ -1,5 +1,6 @@
 //! What the consumer counts: handler runs in flight, messages waiting per account,
-//! handler latency, dead letters, leases held. Read it with [`Consumer::metrics`](super::Consumer::metrics).
+//! handler latency, dead letters, leases held, and the fleet as this process sees it
+//! (accounts followed, live members, fair share). Read it with [`Consumer::metrics`](super::Consumer::metrics).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +20,9 @@ pub struct ConsumerMetrics {
     pub(super) dead_letters: AtomicU64,
     /// Accounts whose lease this process holds.
     pub(super) leases_held: AtomicU64,
+    accounts: AtomicU64,
+    fleet_members: AtomicU64,
+    fair_share: AtomicU64,
     waiting: Mutex<BTreeMap<String, u64>>,
     /// Per bucket of [`LATENCY_BUCKETS`], then the overflow.
     buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
@@ -54,6 +58,23 @@ impl ConsumerMetrics {
         self.leases_held.load(Ordering::Relaxed)
     }
 
+    /// Accounts in the current set (each has a worker, held or not).
+    pub fn accounts(&self) -> u64 {
+        self.accounts.load(Ordering::Relaxed)
+    }
+
+    /// Live members of the fleet at the last heartbeat, this process included (1 on a
+    /// store that serves one process).
+    pub fn fleet_members(&self) -> u64 {
+        self.fleet_members.load(Ordering::Relaxed)
+    }
+
+    /// The most accounts this process keeps: [`fair_share`](super::fair_share) of
+    /// [`accounts`](Self::accounts) over [`fleet_members`](Self::fleet_members).
+    pub fn fair_share(&self) -> u64 {
+        self.fair_share.load(Ordering::Relaxed)
+    }
+
     /// Messages read and not yet done, per account (running ones included).
     pub fn waiting(&self) -> BTreeMap<String, u64> {
         self.waiting
@@ -80,6 +101,12 @@ impl ConsumerMetrics {
             count: self.runs.load(Ordering::Relaxed),
             sum_secs,
         }
+    }
+
+    pub(super) fn set_fleet(&self, accounts: usize, members: usize, share: usize) {
+        self.accounts.store(accounts as u64, Ordering::Relaxed);
+        self.fleet_members.store(members as u64, Ordering::Relaxed);
+        self.fair_share.store(share as u64, Ordering::Relaxed);
     }
 
     pub(super) fn run_started(&self) {

@@ -42,7 +42,21 @@
 //! `lease_ttl` longer than one handler run: a run that outlasts the lease can overlap
 //! with the next holder's (its writes are refused by the fence, so the store stays
 //! right).
+//!
+//! **The fleet.** With a shared store (Redis) the processes share the accounts fairly:
+//! each announces itself with a heartbeat and keeps at most [`fair_share`] of the
+//! accounts; one that dies has its accounts spread over the others once their leases
+//! expire, one that joins gets its share handed over by the others. See
+//! [the fleet's rules](fleet) for the heartbeat and the handover.
+//!
+//! **The set of accounts follows the corp.** [`Consumer::run_managed`] re-lists the
+//! accounts the app manages every [`ConsumerConfig::relist_interval`] and on a
+//! `kf_account_auth_change` callback ([`Trigger::relist`]): a new account starts being
+//! consumed, a deleted one stops (its lanes finish the run in hand, its lease is given
+//! up). A re-list that fails keeps the current set, and is tried again at the next
+//! poll interval.
 
+pub mod fleet;
 mod lanes;
 mod metrics;
 #[cfg(feature = "redis")]
@@ -59,6 +73,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Semaphore, mpsc, watch};
 use wecom_kf_types::kf::message::Message;
 
+pub use fleet::fair_share;
 pub use metrics::{ConsumerMetrics, LATENCY_BUCKETS, Latency};
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
@@ -206,6 +221,44 @@ pub trait Store: Send + Sync + 'static {
         open_kfid: &str,
         msgid: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Announce `holder` as a live member of the fleet for `ttl`, and name every live
+    /// member, `holder` among them. The default, for a store that serves one process
+    /// (SQLite): `holder` alone.
+    ///
+    /// ```no_run
+    /// # async fn f(store: wecom_kf::consumer::RedisStore) -> Result<(), wecom_kf::consumer::StoreError> {
+    /// use std::time::Duration;
+    /// use wecom_kf::consumer::{Store, fair_share};
+    ///
+    /// let members = store.heartbeat("host-a-4242", Duration::from_secs(30)).await?;
+    /// println!("{} live, this one keeps at most {}", members.len(), fair_share(30, members.len()));
+    /// # Ok(()) }
+    /// ```
+    fn heartbeat(
+        &self,
+        holder: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send {
+        let _ = ttl;
+        let me = holder.to_owned();
+        async move { Ok(vec![me]) }
+    }
+
+    /// Leave the fleet (on shutdown, once the leases are given up), so the others
+    /// need not wait for the heartbeat to run out. The default does nothing.
+    ///
+    /// ```no_run
+    /// # async fn f(store: wecom_kf::consumer::RedisStore) -> Result<(), wecom_kf::consumer::StoreError> {
+    /// use wecom_kf::consumer::Store;
+    ///
+    /// store.leave("host-a-4242").await?;
+    /// # Ok(()) }
+    /// ```
+    fn leave(&self, holder: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = holder;
+        async { Ok(()) }
+    }
 }
 
 /// Dead letters a store keeps at most by default: past it the oldest go, so a bot that
@@ -272,6 +325,16 @@ impl<S: Store> Store for Arc<S> {
         msgid: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).drop_dead_letter(open_kfid, msgid)
+    }
+    fn heartbeat(
+        &self,
+        holder: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send {
+        (**self).heartbeat(holder, ttl)
+    }
+    fn leave(&self, holder: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).leave(holder)
     }
 }
 
@@ -419,6 +482,9 @@ pub struct ConsumerConfig {
     /// Messages of one account read and not yet done before the syncer stops reading.
     /// Default 0: four times `max_in_flight`.
     pub max_waiting: usize,
+    /// How often [`Consumer::run_managed`] lists the corp's accounts again (and a
+    /// `kf_account_auth_change` callback at once). Default 5 min.
+    pub relist_interval: Duration,
 }
 
 impl ConsumerConfig {
@@ -448,6 +514,7 @@ impl Default for ConsumerConfig {
             page_limit: 1000,
             max_in_flight: 64,
             max_waiting: 0,
+            relist_interval: Duration::from_secs(300),
         }
     }
 }
@@ -460,6 +527,8 @@ pub struct Trigger {
     pub open_kfid: String,
     /// The callback's sync Token, when there is one (valid 10 minutes).
     pub token: Option<String>,
+    /// List the corp's accounts again rather than sync one ([`Trigger::relist`]).
+    relist: bool,
 }
 
 impl Trigger {
@@ -468,12 +537,37 @@ impl Trigger {
         Trigger {
             open_kfid: open_kfid.into(),
             token,
+            relist: false,
         }
+    }
+
+    /// List the corp's accounts again now (what a `kf_account_auth_change` asks of
+    /// [`Consumer::run_managed`]; [`Consumer::run`] has a fixed set and ignores it).
+    ///
+    /// ```
+    /// use wecom_kf::consumer::Trigger;
+    ///
+    /// let trigger = Trigger::relist();
+    /// assert!(trigger.is_relist());
+    /// assert!(!Trigger::new("wkAAA", None).is_relist());
+    /// ```
+    pub fn relist() -> Self {
+        Trigger {
+            open_kfid: String::new(),
+            token: None,
+            relist: true,
+        }
+    }
+
+    /// Whether this trigger asks for a re-list ([`Trigger::relist`]).
+    pub fn is_relist(&self) -> bool {
+        self.relist
     }
 }
 
 /// Feed the receiver's callbacks to the consumer: a `kf_msg_or_event` syncs its account
-/// with the callback's Token; an authorisation change starts the accounts it adds.
+/// with the callback's Token; an authorisation change starts the accounts it adds and
+/// asks for a re-list ([`Trigger::relist`]), which stops the ones it removes.
 /// Returns when either side closes.
 ///
 /// ```no_run
@@ -502,9 +596,11 @@ pub async fn forward_callbacks(
             CallbackEvent::KfMsgOrEvent {
                 open_kfid, token, ..
             } => vec![Trigger::new(open_kfid, Some(token))],
-            CallbackEvent::KfAccountAuthChange { added, .. } => {
-                added.into_iter().map(|id| Trigger::new(id, None)).collect()
-            }
+            CallbackEvent::KfAccountAuthChange { added, .. } => added
+                .into_iter()
+                .map(|id| Trigger::new(id, None))
+                .chain(std::iter::once(Trigger::relist()))
+                .collect(),
             _ => Vec::new(),
         };
         for trigger in wanted {
@@ -603,66 +699,289 @@ impl<S: Store, H: BatchHandler> Consumer<S, H> {
 
     /// Consume `accounts` (and any account a trigger names) until `shutdown` turns
     /// true. On shutdown each lane finishes the run in hand, records it, and stops;
-    /// the leases are given up.
+    /// the leases are given up. In a fleet this process keeps its fair share of the
+    /// accounts ([`fleet`]).
     pub async fn run(
         self,
         accounts: Vec<String>,
+        triggers: mpsc::Receiver<Trigger>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        self.coordinate(accounts, false, triggers, shutdown).await
+    }
+
+    /// Consume the accounts the app manages, starting with `accounts` (as
+    /// [`managed_accounts`] lists them), and list them again every
+    /// [`ConsumerConfig::relist_interval`] and on a [`Trigger::relist`] (which
+    /// [`forward_callbacks`] sends on a `kf_account_auth_change`): a new account starts
+    /// being consumed, one that is gone stops (its lanes finish the run in hand and its
+    /// lease is given up). A re-list that fails keeps the current set, is logged, and
+    /// is tried again after `poll_interval`. Otherwise as [`Consumer::run`].
+    ///
+    /// ```no_run
+    /// # async fn f(client: wecom_kf::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use wecom_kf::consumer::{Consumer, ConsumerConfig, HandlerError, SqliteStore, managed_accounts};
+    ///
+    /// let handler = |m: wecom_kf::types::kf::message::Message| async move { Ok::<(), HandlerError>(()) };
+    /// let mut config = ConsumerConfig::default();
+    /// config.relist_interval = Duration::from_secs(60);
+    /// let accounts = managed_accounts(&client).await?;
+    /// let consumer = Consumer::new(client, SqliteStore::open("consumer.db")?, handler, config);
+    /// let (_triggers, trigger_rx) = tokio::sync::mpsc::channel(1024);
+    /// let (_stop, shutdown) = tokio::sync::watch::channel(false);
+    /// consumer.run_managed(accounts, trigger_rx, shutdown).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_managed(
+        self,
+        accounts: Vec<String>,
+        triggers: mpsc::Receiver<Trigger>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        self.coordinate(accounts, true, triggers, shutdown).await
+    }
+
+    async fn coordinate(
+        self,
+        accounts: Vec<String>,
+        relist: bool,
         mut triggers: mpsc::Receiver<Trigger>,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), StoreError> {
-        let mut workers: HashMap<String, mpsc::Sender<Option<String>>> = HashMap::new();
-        let mut tasks = tokio::task::JoinSet::new();
+        // The first heartbeat before any worker starts: a process that joins a fleet
+        // takes no more than its share.
+        let mut members = 1;
+        self.beat(&mut members).await;
+        let accounts: std::collections::BTreeSet<String> = accounts.into_iter().collect();
+        let fleet = Arc::new(fleet::Fleet::new(fair_share(accounts.len(), members)));
+        let mut roster = Roster::default();
         for open_kfid in accounts {
-            let tx = self.spawn_worker(&open_kfid, &mut tasks, &shutdown);
-            workers.insert(open_kfid, tx);
+            self.follow(&mut roster, &fleet, open_kfid, &shutdown);
         }
+        self.reshare(&fleet, &roster, members);
+        let beat_every = (self.config.lease_ttl / 3).max(Duration::from_millis(50));
+        let mut next_beat = tokio::time::Instant::now() + beat_every;
+        let mut next_list = tokio::time::Instant::now() + self.config.relist_interval;
         let mut stop = shutdown.clone();
+        let mut result = Ok(());
         loop {
             tokio::select! {
                 trigger = triggers.recv() => {
                     let Some(trigger) = trigger else { break };
-                    let tx = if let Some(tx) = workers.get(&trigger.open_kfid) {
-                        tx.clone()
-                    } else {
-                        let tx = self.spawn_worker(&trigger.open_kfid, &mut tasks, &shutdown);
-                        workers.insert(trigger.open_kfid.clone(), tx.clone());
-                        tx
-                    };
-                    // A full queue already holds a nudge: this one adds nothing.
-                    let _ = tx.try_send(trigger.token);
+                    if trigger.relist {
+                        next_list = tokio::time::Instant::now();
+                        continue;
+                    }
+                    if !roster.workers.contains_key(&trigger.open_kfid) {
+                        self.follow(&mut roster, &fleet, trigger.open_kfid.clone(), &shutdown);
+                        self.reshare(&fleet, &roster, members);
+                    }
+                    if let Some(tx) = roster.workers.get(&trigger.open_kfid) {
+                        // A full queue already holds a nudge: this one adds nothing.
+                        let _ = tx.try_send(trigger.token);
+                    }
                 }
-                _ = stop.wait_for(|stop| *stop) => break,
+                () = tokio::time::sleep_until(next_beat) => {
+                    self.beat(&mut members).await;
+                    self.reshare(&fleet, &roster, members);
+                    next_beat = tokio::time::Instant::now() + beat_every;
+                }
+                () = tokio::time::sleep_until(next_list), if relist => {
+                    next_list = match managed_accounts(&self.client).await {
+                        Ok(listed) => {
+                            self.adopt(&mut roster, &fleet, listed, &shutdown);
+                            self.reshare(&fleet, &roster, members);
+                            tokio::time::Instant::now() + self.config.relist_interval
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = %err, "listing the accounts failed; keeping the current set");
+                            tokio::time::Instant::now()
+                                + self.config.poll_interval.min(self.config.relist_interval)
+                        }
+                    };
+                }
+                Some(done) = roster.tasks.join_next_with_id(), if !roster.tasks.is_empty() => {
+                    let id = match &done {
+                        Ok((id, _)) => *id,
+                        Err(err) => err.id(),
+                    };
+                    if let Ok((_, Err(err))) = done {
+                        result = Err(err);
+                    }
+                    self.ended(&mut roster, &fleet, id, &shutdown);
+                    self.reshare(&fleet, &roster, members);
+                }
+                // Mapped to (): the guard `wait_for` returns must not live across the
+                // other branches' awaits.
+                () = async { let _ = stop.wait_for(|stop| *stop).await; } => break,
             }
         }
-        drop(workers);
-        let mut result = Ok(());
-        while let Some(done) = tasks.join_next().await {
+        roster.workers.clear();
+        while let Some(done) = roster.tasks.join_next().await {
             if let Ok(Err(err)) = done {
                 result = Err(err);
             }
         }
+        // The leases are given up: the others may take the accounts at once.
+        if let Err(err) = self.store.leave(&self.config.holder).await {
+            tracing::warn!(error = %err, "could not leave the fleet; the others wait for the heartbeat to run out");
+        }
         result
     }
 
-    fn spawn_worker(
+    /// Renew this process's heartbeat and count the live members; a store that fails
+    /// keeps the count as it was.
+    async fn beat(&self, members: &mut usize) {
+        match self
+            .store
+            .heartbeat(&self.config.holder, self.config.lease_ttl)
+            .await
+        {
+            Ok(live) => *members = live.len().max(1),
+            Err(err) => {
+                tracing::warn!(error = %err, "fleet heartbeat failed; keeping the share as it was");
+            }
+        }
+    }
+
+    /// The share over the current set; when it changed, every worker looks again at
+    /// once (hands over, or takes what is free).
+    fn reshare(&self, fleet: &fleet::Fleet, roster: &Roster, members: usize) {
+        let accounts = roster.workers.len();
+        let share = fair_share(accounts, members);
+        self.metrics.set_fleet(accounts, members, share);
+        if fleet.set_share(share) {
+            tracing::debug!(accounts, members, share, "fair share changed");
+            for tx in roster.workers.values() {
+                let _ = tx.try_send(None);
+            }
+        }
+    }
+
+    /// Start consuming `open_kfid`, unless it is followed already; if its last worker
+    /// is still finishing, once that one is done (two tenures of one account in one
+    /// process would share its lease).
+    fn follow(
         &self,
-        open_kfid: &str,
-        tasks: &mut tokio::task::JoinSet<Result<(), StoreError>>,
+        roster: &mut Roster,
+        fleet: &Arc<fleet::Fleet>,
+        open_kfid: String,
         shutdown: &watch::Receiver<bool>,
-    ) -> mpsc::Sender<Option<String>> {
+    ) {
+        if roster.workers.contains_key(&open_kfid) {
+            return;
+        }
+        if roster.retiring.values().any(|id| *id == open_kfid) {
+            roster.returning.insert(open_kfid);
+            return;
+        }
         let (tx, rx) = mpsc::channel(64);
         let worker = Worker {
             client: self.client.clone(),
             store: self.store.clone(),
             handler: self.handler.clone(),
             config: self.config.clone(),
-            open_kfid: open_kfid.to_owned(),
+            open_kfid: open_kfid.clone(),
             in_flight: self.in_flight.clone(),
             metrics: self.metrics.clone(),
+            fleet: fleet.clone(),
         };
-        tasks.spawn(worker.run(rx, shutdown.clone()));
-        tx
+        let task = roster.tasks.spawn(worker.run(rx, shutdown.clone()));
+        roster.running.insert(task.id(), open_kfid.clone());
+        roster.workers.insert(open_kfid, tx);
     }
+
+    /// Follow exactly the `listed` accounts: start the new ones, stop the ones gone.
+    fn adopt(
+        &self,
+        roster: &mut Roster,
+        fleet: &Arc<fleet::Fleet>,
+        listed: Vec<String>,
+        shutdown: &watch::Receiver<bool>,
+    ) {
+        let listed: std::collections::BTreeSet<String> = listed.into_iter().collect();
+        let gone: Vec<String> = roster
+            .workers
+            .keys()
+            .filter(|id| !listed.contains(*id))
+            .cloned()
+            .collect();
+        roster.returning.retain(|id| listed.contains(id));
+        for open_kfid in gone {
+            tracing::info!(open_kfid = %open_kfid, "the account is no longer listed; stopping it");
+            // Its worker sees the closed channel, lets its lanes finish the run in
+            // hand and gives the lease up.
+            roster.workers.remove(&open_kfid);
+            if let Some(task) = roster
+                .running
+                .iter()
+                .find_map(|(task, id)| (*id == open_kfid).then_some(*task))
+            {
+                roster.running.remove(&task);
+                roster.retiring.insert(task, open_kfid);
+            }
+        }
+        for open_kfid in listed {
+            if !roster.workers.contains_key(&open_kfid) && !roster.returning.contains(&open_kfid) {
+                tracing::info!(open_kfid = %open_kfid, "a new account is listed; consuming it");
+                self.follow(roster, fleet, open_kfid, shutdown);
+            }
+        }
+    }
+
+    /// A worker's task ended: forget it, and start its account again if it came back
+    /// while the worker was finishing.
+    fn ended(
+        &self,
+        roster: &mut Roster,
+        fleet: &Arc<fleet::Fleet>,
+        task: tokio::task::Id,
+        shutdown: &watch::Receiver<bool>,
+    ) {
+        if let Some(open_kfid) = roster.running.remove(&task) {
+            roster.workers.remove(&open_kfid);
+        }
+        if let Some(open_kfid) = roster.retiring.remove(&task)
+            && roster.returning.remove(&open_kfid)
+        {
+            self.follow(roster, fleet, open_kfid, shutdown);
+        }
+    }
+}
+
+/// The accounts the app manages (an account listed with `manage_privilege` false is
+/// one the app may see but not serve): what [`Consumer::run_managed`] consumes.
+///
+/// ```no_run
+/// # async fn f(client: wecom_kf::Client) -> Result<(), wecom_kf::Error> {
+/// let accounts = wecom_kf::consumer::managed_accounts(&client).await?;
+/// println!("{} accounts to consume", accounts.len());
+/// # Ok(()) }
+/// ```
+pub async fn managed_accounts(client: &Client) -> Result<Vec<String>, crate::Error> {
+    use futures_util::TryStreamExt as _;
+    client
+        .account()
+        .list_all()
+        .try_filter(|a| std::future::ready(a.manage_privilege != Some(false)))
+        .map_ok(|a| a.open_kfid)
+        .try_collect()
+        .await
+}
+
+/// The account workers of one consumer.
+#[derive(Default)]
+struct Roster {
+    /// The accounts followed now, and how to nudge each one's worker.
+    workers: std::collections::BTreeMap<String, mpsc::Sender<Option<String>>>,
+    /// The task of each followed account's worker.
+    running: HashMap<tokio::task::Id, String>,
+    /// Workers of accounts no longer followed, still finishing their lanes.
+    retiring: HashMap<tokio::task::Id, String>,
+    /// Accounts listed again while their old worker is still finishing.
+    returning: std::collections::BTreeSet<String>,
+    tasks: tokio::task::JoinSet<Result<(), StoreError>>,
 }
 
 /// One account's loop: take the lease, sync on each nudge and poll, and hand the
@@ -675,6 +994,7 @@ struct Worker<S, H> {
     open_kfid: String,
     in_flight: Arc<Semaphore>,
     metrics: Arc<ConsumerMetrics>,
+    fleet: Arc<fleet::Fleet>,
 }
 
 impl<S: Store, H: BatchHandler> Worker<S, H> {
@@ -692,7 +1012,24 @@ impl<S: Store, H: BatchHandler> Worker<S, H> {
             tenure.finish().await;
             let _ = self.store.release(&lease).await;
         }
+        self.fleet.unclaim(&self.open_kfid);
         result
+    }
+
+    /// Hand the account over to the fleet: the lanes finish the run in hand (the
+    /// cursor stays at the watermark), then the lease is given up, so the next holder
+    /// starts where this one stopped.
+    async fn hand_over(&self, tenure: lanes::Tenure<S, H>) {
+        let lease = tenure.lease().clone();
+        tenure.finish().await;
+        match self.store.release(&lease).await {
+            Ok(()) => {
+                tracing::info!(open_kfid = %self.open_kfid, "handed over to the fleet: above this process's fair share");
+            }
+            Err(err) => {
+                tracing::warn!(open_kfid = %self.open_kfid, error = %err, "handed over; the lease could not be given up and runs out by itself");
+            }
+        }
     }
 
     async fn serve(
@@ -712,60 +1049,16 @@ impl<S: Store, H: BatchHandler> Worker<S, H> {
                     tenure.finish().await;
                 }
             }
-            match self
-                .store
-                .acquire(&self.open_kfid, &self.config.holder, self.config.lease_ttl)
-                .await
-            {
-                Ok(Some(lease)) => {
-                    if let Some(tenure) = held.take_if(|t| t.lease().fence != lease.fence) {
-                        tenure.finish().await;
-                    }
-                    if held.is_none() {
-                        let cursor = match self.store.cursor(&self.open_kfid).await {
-                            Ok(cursor) => Some(cursor),
-                            Err(err) => {
-                                tracing::warn!(open_kfid = %self.open_kfid, error = %err, "store unavailable; retrying at the next poll");
-                                None
-                            }
-                        };
-                        if let Some(cursor) = cursor {
-                            *held = Some(lanes::Tenure::new(
-                                self.store.clone(),
-                                self.handler.clone(),
-                                self.config.clone(),
-                                lease,
-                                cursor,
-                                self.in_flight.clone(),
-                                self.metrics.clone(),
-                                shutdown.clone(),
-                            ));
-                        }
-                    }
-                    if let Some(tenure) = held.as_mut() {
-                        match tenure.sync(&self.client, token.take()).await {
-                            Ok(()) => {}
-                            Err(lanes::SyncError::Store(StoreError::Fenced { .. })) => {
-                                tracing::warn!(open_kfid = %self.open_kfid, "lease lost: another consumer took the account");
-                                if let Some(tenure) = held.take() {
-                                    tenure.finish().await;
-                                }
-                            }
-                            Err(err) => {
-                                tracing::warn!(open_kfid = %self.open_kfid, error = %err, "sync failed; retrying at the next poll");
-                            }
-                        }
-                    }
+            // The fair share: hand over what is above it, take only what is within it.
+            if held.is_some() && self.fleet.hand_over(&self.open_kfid) {
+                if let Some(tenure) = held.take() {
+                    self.hand_over(tenure).await;
                 }
-                Ok(None) => {
-                    if let Some(tenure) = held.take() {
-                        tenure.finish().await;
-                    }
-                    tracing::debug!(open_kfid = %self.open_kfid, "another consumer holds the account");
-                }
-                Err(err) => {
-                    tracing::warn!(open_kfid = %self.open_kfid, error = %err, "store unavailable; retrying at the next poll");
-                }
+            } else if held.is_some() || self.fleet.claim(&self.open_kfid) {
+                self.take_and_sync(held, &mut token, &shutdown).await;
+            }
+            if held.is_none() {
+                self.fleet.unclaim(&self.open_kfid);
             }
             let failed = async {
                 match held.as_ref() {
@@ -781,6 +1074,70 @@ impl<S: Store, H: BatchHandler> Worker<S, H> {
                 () = tokio::time::sleep(self.config.poll_interval) => {}
                 () = failed => {}
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+            }
+        }
+    }
+
+    /// Take (or renew) the lease, start a tenure if there is none, and sync.
+    async fn take_and_sync(
+        &self,
+        held: &mut Option<lanes::Tenure<S, H>>,
+        token: &mut Option<String>,
+        shutdown: &watch::Receiver<bool>,
+    ) {
+        match self
+            .store
+            .acquire(&self.open_kfid, &self.config.holder, self.config.lease_ttl)
+            .await
+        {
+            Ok(Some(lease)) => {
+                if let Some(tenure) = held.take_if(|t| t.lease().fence != lease.fence) {
+                    tenure.finish().await;
+                }
+                if held.is_none() {
+                    let cursor = match self.store.cursor(&self.open_kfid).await {
+                        Ok(cursor) => Some(cursor),
+                        Err(err) => {
+                            tracing::warn!(open_kfid = %self.open_kfid, error = %err, "store unavailable; retrying at the next poll");
+                            None
+                        }
+                    };
+                    if let Some(cursor) = cursor {
+                        *held = Some(lanes::Tenure::new(
+                            self.store.clone(),
+                            self.handler.clone(),
+                            self.config.clone(),
+                            lease,
+                            cursor,
+                            self.in_flight.clone(),
+                            self.metrics.clone(),
+                            shutdown.clone(),
+                        ));
+                    }
+                }
+                if let Some(tenure) = held.as_mut() {
+                    match tenure.sync(&self.client, token.take()).await {
+                        Ok(()) => {}
+                        Err(lanes::SyncError::Store(StoreError::Fenced { .. })) => {
+                            tracing::warn!(open_kfid = %self.open_kfid, "lease lost: another consumer took the account");
+                            if let Some(tenure) = held.take() {
+                                tenure.finish().await;
+                            }
+                        }
+                        Err(err) => {
+                            tracing::warn!(open_kfid = %self.open_kfid, error = %err, "sync failed; retrying at the next poll");
+                        }
+                    }
+                }
+            }
+            Ok(None) => {
+                if let Some(tenure) = held.take() {
+                    tenure.finish().await;
+                }
+                tracing::debug!(open_kfid = %self.open_kfid, "another consumer holds the account");
+            }
+            Err(err) => {
+                tracing::warn!(open_kfid = %self.open_kfid, error = %err, "store unavailable; retrying at the next poll");
             }
         }
     }

@@ -4,6 +4,10 @@
 //! Every write runs in one Lua script that first checks the fence, so a holder whose
 //! lease was taken over cannot commit.
 //!
+//! The fleet's members are one sorted set, `PREFIX:fleet`: each holder with the moment
+//! (Redis' clock, milliseconds) its heartbeat runs out. A heartbeat drops the members
+//! past theirs, renews its own and reads the rest, in one script.
+//!
 //! While Redis is unreachable the consumer does nothing: it cannot take a lease, so it
 //! syncs nothing and commits nothing, and picks up from the saved cursor when Redis is
 //! back. Nothing is lost; messages wait on the service (3 days).
@@ -54,6 +58,19 @@ elseif ARGV[3] == 'release' then
 end
 return 1";
 
+/// KEYS: the fleet's sorted set. ARGV: holder, `beat` or `leave`, ttl (ms). Returns the
+/// live members.
+const FLEET: &str = r"
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms)
+if ARGV[2] == 'beat' then
+  redis.call('ZADD', KEYS[1], ms + tonumber(ARGV[3]), ARGV[1])
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return redis.call('ZRANGE', KEYS[1], 0, -1)";
+
 /// The Redis store. Give every process of the fleet its own `holder` in
 /// [`ConsumerConfig`](super::ConsumerConfig) and the same URL and prefix.
 pub struct RedisStore {
@@ -61,6 +78,7 @@ pub struct RedisStore {
     prefix: String,
     acquire: Script,
     fenced: Script,
+    fleet: Script,
     max_dead_letters: usize,
 }
 
@@ -89,6 +107,7 @@ impl RedisStore {
             prefix: prefix.into(),
             acquire: Script::new(ACQUIRE),
             fenced: Script::new(FENCED),
+            fleet: Script::new(FLEET),
             max_dead_letters: super::MAX_DEAD_LETTERS,
         })
     }
@@ -103,6 +122,24 @@ impl RedisStore {
 
     fn key(&self, kind: &str, open_kfid: &str) -> String {
         format!("{}:{kind}:{open_kfid}", self.prefix)
+    }
+
+    async fn fleet(
+        &self,
+        holder: &str,
+        op: &str,
+        ttl: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        let key = format!("{}:fleet", self.prefix);
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.redis
+            .op(|mut c| {
+                let mut call = self.fleet.prepare_invoke();
+                call.key(&key).arg(holder).arg(op).arg(ttl_ms);
+                async move { call.invoke_async(&mut c).await }
+            })
+            .await
+            .map_err(backend)
     }
 
     async fn fenced(
@@ -270,5 +307,13 @@ impl Store for RedisStore {
             .await
             .map_err(backend)?;
         Ok(removed > 0)
+    }
+
+    async fn heartbeat(&self, holder: &str, ttl: Duration) -> Result<Vec<String>, StoreError> {
+        self.fleet(holder, "beat", ttl).await
+    }
+
+    async fn leave(&self, holder: &str) -> Result<(), StoreError> {
+        self.fleet(holder, "leave", Duration::ZERO).await.map(drop)
     }
 }

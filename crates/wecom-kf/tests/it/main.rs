@@ -13,6 +13,8 @@ mod dead_letters;
 mod errors;
 mod fault_matrix;
 mod faults;
+#[cfg(feature = "consumer")]
+mod fleet;
 mod knowledge;
 #[cfg(feature = "consumer")]
 mod lanes;

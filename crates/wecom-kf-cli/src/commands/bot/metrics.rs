@@ -132,6 +132,27 @@ pub(super) fn metrics_text(
     let _ = writeln!(out, "wecom_kf_leases_held {}", consumer.leases_held());
     head(
         &mut out,
+        "wecom_kf_accounts",
+        "gauge",
+        "Accounts in the current set (as last listed, and any a callback named).",
+    );
+    let _ = writeln!(out, "wecom_kf_accounts {}", consumer.accounts());
+    head(
+        &mut out,
+        "wecom_kf_fleet_members",
+        "gauge",
+        "Live processes of the fleet at this one's last heartbeat, itself included.",
+    );
+    let _ = writeln!(out, "wecom_kf_fleet_members {}", consumer.fleet_members());
+    head(
+        &mut out,
+        "wecom_kf_fair_share",
+        "gauge",
+        "The most accounts this process keeps: the accounts over the live members, rounded up.",
+    );
+    let _ = writeln!(out, "wecom_kf_fair_share {}", consumer.fair_share());
+    head(
+        &mut out,
         "wecom_kf_handler_seconds",
         "histogram",
         "Handler run latency.",

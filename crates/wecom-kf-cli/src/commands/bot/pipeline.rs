@@ -4,12 +4,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use futures_util::TryStreamExt as _;
 use tokio::sync::{mpsc, watch};
 use wecom_kf::Client;
 use wecom_kf::callback::{Crypto, Receiver};
 use wecom_kf::consumer::{
-    Consumer, ConsumerConfig, ConsumerMetrics, SqliteStore, forward_callbacks,
+    Consumer, ConsumerConfig, ConsumerMetrics, SqliteStore, forward_callbacks, managed_accounts,
 };
 
 use super::handler::Bot;
@@ -132,18 +131,13 @@ pub(crate) async fn start<S: wecom_kf::consumer::Store>(
                 CliError::Config(format!("the sandbox could not reach the receiver: {why}"))
             })?;
     }
-    // Every account the app manages, and any account a callback names.
-    let accounts: Vec<String> = parts
-        .client
-        .account()
-        .list_all()
-        .try_filter(|a| std::future::ready(a.manage_privilege != Some(false)))
-        .map_ok(|a| a.open_kfid)
-        .try_collect()
-        .await?;
+    // Every account the app manages, listed again on a period and on an
+    // authorisation change, and any account a callback names. Listed once here
+    // first: credentials that do not work stop serve at start, not later.
+    let accounts = managed_accounts(&parts.client).await?;
     let (triggers, trigger_rx) = mpsc::channel(1024);
     tokio::spawn(forward_callbacks(events, triggers));
-    let consumer = tokio::spawn(consumer.run(accounts, trigger_rx, shutdown));
+    let consumer = tokio::spawn(consumer.run_managed(accounts, trigger_rx, shutdown));
     Ok(Pipeline {
         receiver,
         stop,
