@@ -120,6 +120,11 @@ impl Fleet {
     fn kept(&self) -> usize {
         self.state().keep.len()
     }
+
+    #[cfg(test)]
+    fn share(&self) -> usize {
+        self.state().share
+    }
 }
 
 #[cfg(test)]
@@ -171,8 +176,12 @@ mod tests {
         }
 
         /// One worker step of process `p` for account `a`, as `Worker::serve` does it.
-        fn step(&mut self, p: usize, a: usize) {
-            let Some(fleet) = &self.fleets[p] else { return };
+        /// A process never takes an account beyond its share (that would only be
+        /// handed over again: churn).
+        fn step(&mut self, p: usize, a: usize) -> Result<(), TestCaseError> {
+            let Some(fleet) = &self.fleets[p] else {
+                return Ok(());
+            };
             let id = format!("wk{a:04}");
             let holding = self.leases.get(&a) == Some(&p);
             if holding && fleet.hand_over(&id) {
@@ -180,26 +189,35 @@ mod tests {
             } else if holding || fleet.claim(&id) {
                 if !self.leases.contains_key(&a) {
                     self.leases.insert(a, p);
+                    prop_assert!(
+                        fleet.kept() <= fleet.share(),
+                        "process {} took {} beyond its share {}",
+                        p,
+                        id,
+                        fleet.share()
+                    );
                 }
             }
             if self.leases.get(&a) != Some(&p) {
                 fleet.unclaim(&id);
             }
+            Ok(())
         }
 
         /// Every worker of every process, until nothing changes.
-        fn settle(&mut self) {
+        fn settle(&mut self) -> Result<(), TestCaseError> {
             for _ in 0..10 {
                 let before = self.leases.clone();
                 for p in 0..self.fleets.len() {
                     for a in 0..self.accounts {
-                        self.step(p, a);
+                        self.step(p, a)?;
                     }
                 }
                 if before == self.leases {
-                    return;
+                    break;
                 }
             }
+            Ok(())
         }
 
         fn shares(&self) -> Vec<usize> {
@@ -268,13 +286,13 @@ mod tests {
                     Event::Steps(steps) => {
                         for (p, a) in steps {
                             if a < accounts {
-                                model.step(p, a);
+                                model.step(p, a)?;
                             }
                         }
                     }
                 }
                 model.heartbeats();
-                model.settle();
+                model.settle()?;
                 model.check()?;
             }
         }
@@ -282,22 +300,22 @@ mod tests {
 
     #[test]
     fn a_newcomer_gets_its_share_from_the_others_and_a_death_spreads_it() {
+        let settle = |model: &mut Model| {
+            model.heartbeats();
+            model.settle().unwrap();
+        };
         let mut model = Model::new(3, 30);
         model.start(0);
-        model.heartbeats();
-        model.settle();
+        settle(&mut model);
         assert_eq!(model.shares(), vec![30]);
         model.start(1);
-        model.heartbeats();
-        model.settle();
+        settle(&mut model);
         assert_eq!(model.shares(), vec![15, 15]);
         model.start(2);
-        model.heartbeats();
-        model.settle();
+        settle(&mut model);
         assert_eq!(model.shares(), vec![10, 10, 10]);
         model.kill(1);
-        model.heartbeats();
-        model.settle();
+        settle(&mut model);
         assert_eq!(model.shares(), vec![15, 15]);
     }
 
