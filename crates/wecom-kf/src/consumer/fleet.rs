@@ -186,17 +186,17 @@ mod tests {
             let holding = self.leases.get(&a) == Some(&p);
             if holding && fleet.hand_over(&id) {
                 self.leases.remove(&a);
-            } else if holding || fleet.claim(&id) {
-                if !self.leases.contains_key(&a) {
-                    self.leases.insert(a, p);
-                    prop_assert!(
-                        fleet.kept() <= fleet.share(),
-                        "process {} took {} beyond its share {}",
-                        p,
-                        id,
-                        fleet.share()
-                    );
-                }
+            } else if (holding || fleet.claim(&id))
+                && let std::collections::btree_map::Entry::Vacant(free) = self.leases.entry(a)
+            {
+                free.insert(p);
+                prop_assert!(
+                    fleet.kept() <= fleet.share(),
+                    "process {} took {} beyond its share {}",
+                    p,
+                    id,
+                    fleet.share()
+                );
             }
             if self.leases.get(&a) != Some(&p) {
                 fleet.unclaim(&id);

@@ -153,8 +153,8 @@ async fn an_account_created_later_is_consumed_at_the_next_relist_and_a_deleted_o
         "both leases held: {}",
         consumer.metrics.leases_held()
     );
-    // One re-list period, plus a sync's round trips.
-    assert!(took < Duration::from_millis(500 + 1500), "took {took:?}");
+    // One re-list period (500 ms), plus a sync's round trips.
+    assert!(took < Duration::from_secs(2), "took {took:?}");
 
     // Deleted: its worker stops and gives its lease up, which another holder may
     // take at once.
@@ -183,7 +183,7 @@ async fn an_account_created_later_is_consumed_at_the_next_relist_and_a_deleted_o
     );
     let syncs = calls(&em, "/cgi-bin/kf/sync_msg");
     // Five poll intervals: a worker still polling would sync five times.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
         calls(&em, "/cgi-bin/kf/sync_msg"),
         syncs,

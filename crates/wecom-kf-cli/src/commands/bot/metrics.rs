@@ -123,34 +123,7 @@ pub(super) fn metrics_text(
         "wecom_kf_dead_letters_total {}",
         consumer.dead_letters()
     );
-    head(
-        &mut out,
-        "wecom_kf_leases_held",
-        "gauge",
-        "Accounts this process consumes now.",
-    );
-    let _ = writeln!(out, "wecom_kf_leases_held {}", consumer.leases_held());
-    head(
-        &mut out,
-        "wecom_kf_accounts",
-        "gauge",
-        "Accounts in the current set (as last listed, and any a callback named).",
-    );
-    let _ = writeln!(out, "wecom_kf_accounts {}", consumer.accounts());
-    head(
-        &mut out,
-        "wecom_kf_fleet_members",
-        "gauge",
-        "Live processes of the fleet at this one's last heartbeat, itself included.",
-    );
-    let _ = writeln!(out, "wecom_kf_fleet_members {}", consumer.fleet_members());
-    head(
-        &mut out,
-        "wecom_kf_fair_share",
-        "gauge",
-        "The most accounts this process keeps: the accounts over the live members, rounded up.",
-    );
-    let _ = writeln!(out, "wecom_kf_fair_share {}", consumer.fair_share());
+    fleet_text(&mut out, consumer);
     head(
         &mut out,
         "wecom_kf_handler_seconds",
@@ -167,4 +140,37 @@ pub(super) fn metrics_text(
         latency.count, latency.sum_secs, latency.count
     );
     out
+}
+
+/// The fleet as this process sees it: its leases, the accounts, the live members, its
+/// fair share.
+fn fleet_text(out: &mut String, consumer: &ConsumerMetrics) {
+    head(
+        out,
+        "wecom_kf_leases_held",
+        "gauge",
+        "Accounts this process consumes now.",
+    );
+    let _ = writeln!(out, "wecom_kf_leases_held {}", consumer.leases_held());
+    head(
+        out,
+        "wecom_kf_accounts",
+        "gauge",
+        "Accounts in the current set (as last listed, and any a callback named).",
+    );
+    let _ = writeln!(out, "wecom_kf_accounts {}", consumer.accounts());
+    head(
+        out,
+        "wecom_kf_fleet_members",
+        "gauge",
+        "Live processes of the fleet at this one's last heartbeat, itself included.",
+    );
+    let _ = writeln!(out, "wecom_kf_fleet_members {}", consumer.fleet_members());
+    head(
+        out,
+        "wecom_kf_fair_share",
+        "gauge",
+        "The most accounts this process keeps: the accounts over the live members, rounded up.",
+    );
+    let _ = writeln!(out, "wecom_kf_fair_share {}", consumer.fair_share());
 }
