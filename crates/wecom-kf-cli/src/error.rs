@@ -142,19 +142,10 @@ fn client_exit_code(err: &Error) -> u8 {
         Error::Refused { source, .. } => client_exit_code(source),
         Error::OutcomeUnknown { .. } => exit::OUTCOME_UNKNOWN,
         Error::Config(_) => exit::CONFIG,
-        // The transport and what came back over it: the network's code. `Request` and
-        // `Unreachable` too (a request the HTTP stack would not build, a token cache
-        // that cannot be reached): nothing the user typed is wrong, so a retry may do.
-        Error::Http { .. }
-        | Error::Transport { .. }
-        | Error::Timeout { .. }
-        | Error::Decode { .. }
-        | Error::ResponseTooLarge { .. }
-        | Error::Request { .. }
-        | Error::Unreachable { .. }
-        | Error::NotTheFile { .. }
-        | Error::NoProgress { .. } => exit::NETWORK,
-        // A variant added to the library later: a transport error until mapped here.
+        // The transport and what came back over it: Http, Transport, Timeout, Decode,
+        // ResponseTooLarge, NotTheFile, NoProgress, and Request and Unreachable too (a
+        // request the HTTP stack would not build, a token cache that cannot be reached):
+        // nothing the user typed is wrong, so a retry may do. The test below pins each.
         _ => exit::NETWORK,
     }
 }

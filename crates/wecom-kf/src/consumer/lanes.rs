@@ -413,7 +413,7 @@ impl<S: Store, H: BatchHandler> Shared<S, H> {
         loop {
             attempt += 1;
             self.keep().await?;
-            let messages: Vec<Message> = batch.iter().map(|i| (*i.message).clone()).collect();
+            let messages: Vec<Message> = batch.iter().map(|i| Message::clone(&i.message)).collect();
             let result = {
                 // A closed semaphore never happens: it lives as long as the consumer.
                 let _run = self.in_flight.acquire().await.ok();
