@@ -106,6 +106,9 @@ fn main() -> Result<(), BoxError> {
     if let [mode, calls] = args.as_slice()
         && let Some(which) = mode.strip_prefix("profile-")
     {
+        if which.starts_with("open-") {
+            return callbacks::profile(which, calls.parse()?);
+        }
         return profile(which, calls.parse()?);
     }
     let quick = args.iter().any(|a| a == "--quick");
@@ -123,6 +126,30 @@ fn main() -> Result<(), BoxError> {
     // `--knowledge` measures section 9 alone.
     if args.iter().any(|a| a == "--knowledge") {
         let outcome = runtime.block_on(knowledge_only(&sizes, &emulator.base_url, cli.as_deref()));
+        emulator.stop();
+        let report = outcome?;
+        println!("{report}");
+        return match report.failed_checks {
+            0 => Ok(()),
+            n => Err(format!("{n} functional check(s) failed").into()),
+        };
+    }
+    // `--client` measures sections 1 and 1b alone, `--callbacks` section 7 alone.
+    let client_only = args.iter().any(|a| a == "--client");
+    if client_only || args.iter().any(|a| a == "--callbacks") {
+        let outcome = runtime.block_on(async {
+            let mut report = Report::default();
+            if client_only {
+                let client = client(&emulator.base_url)?;
+                seed(&client).await?;
+                sequential(&sizes, &emulator.base_url, &client, &mut report).await?;
+                in_flight(&sizes, &emulator.base_url, &client, &mut report).await?;
+            } else {
+                callbacks::open(&sizes, &mut report)?;
+                callbacks::receiver(&sizes, &mut report).await?;
+            }
+            Ok::<_, BoxError>(report)
+        });
         emulator.stop();
         let report = outcome?;
         println!("{report}");

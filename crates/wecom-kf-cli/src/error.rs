@@ -142,6 +142,10 @@ fn client_exit_code(err: &Error) -> u8 {
         Error::Refused { source, .. } => client_exit_code(source),
         Error::OutcomeUnknown { .. } => exit::OUTCOME_UNKNOWN,
         Error::Config(_) => exit::CONFIG,
+        // The transport and what came back over it: Http, Transport, Timeout, Decode,
+        // ResponseTooLarge, NotTheFile, NoProgress, and Request and Unreachable too (a
+        // request the HTTP stack would not build, a token cache that cannot be reached):
+        // nothing the user typed is wrong, so a retry may do. The test below pins each.
         _ => exit::NETWORK,
     }
 }
@@ -212,5 +216,74 @@ fn headline(err: &Error) -> String {
             headline(source)
         ),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{CliError, exit};
+    use wecom_kf::Error;
+
+    fn code(err: Error) -> u8 {
+        CliError::Client(err).exit_code()
+    }
+
+    #[test]
+    fn every_transport_error_exits_with_the_network_code() {
+        let endpoint = "/cgi-bin/kf/account/list";
+        let transport = [
+            Error::Http {
+                status: 502,
+                content_type: "text/html".into(),
+                endpoint,
+                attempts: 3,
+            },
+            Error::Transport {
+                endpoint,
+                attempts: 1,
+                maybe_sent: false,
+                source: "connection refused".into(),
+            },
+            Error::Timeout {
+                endpoint,
+                attempts: 2,
+                after: Duration::from_secs(10),
+            },
+            Error::Decode {
+                endpoint,
+                attempts: 1,
+                path: ".".into(),
+                source: serde_json::from_str::<u8>("x").unwrap_err(),
+            },
+            Error::ResponseTooLarge {
+                endpoint,
+                attempts: 1,
+                limit: 1 << 20,
+            },
+            Error::Request {
+                endpoint,
+                source: "a one-shot body was already read".into(),
+            },
+            Error::Unreachable {
+                what: "Redis token cache",
+                source: "connection refused".into(),
+            },
+            Error::NoProgress { endpoint },
+        ];
+        for err in transport {
+            let text = err.to_string();
+            assert_eq!(code(err), exit::NETWORK, "{text}");
+        }
+        // A token that could not be had because its cache was down is the same.
+        let cache_down = Error::Token(Arc::new(Error::Unreachable {
+            what: "Redis token cache",
+            source: "connection refused".into(),
+        }));
+        assert_eq!(code(cache_down), exit::NETWORK);
+        // And the others keep theirs: the mapping is not one code for everything.
+        assert_eq!(code(Error::Config("no corp id".into())), exit::CONFIG);
     }
 }

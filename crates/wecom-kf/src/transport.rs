@@ -58,14 +58,32 @@ impl Transport {
         format!("{}{path}", self.base_url)
     }
 
-    /// Send and read the body. Never puts the URL (which carries the token) in an error.
+    /// Send and read the body within the client's timeout. Never puts the URL (which
+    /// carries the token) in an error.
     pub async fn send(
         &self,
         endpoint: &'static str,
         request: reqwest::RequestBuilder,
     ) -> Result<Bytes, Error> {
+        // One timer for the whole exchange, headers and body, kept in this future:
+        // reqwest's own per-request timeout boxes a timer and wraps the body in another
+        // timed layer, which costs every call an allocation and a bigger working set.
+        match tokio::time::timeout(self.timeout, self.exchange(endpoint, request)).await {
+            Ok(answer) => answer,
+            Err(_elapsed) => Err(Error::Timeout {
+                endpoint,
+                attempts: 1,
+                after: self.timeout,
+            }),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        endpoint: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Bytes, Error> {
         let mut response = request
-            .timeout(self.timeout)
             .send()
             .await
             .map_err(|e| Error::from_reqwest(endpoint, e, self.timeout))?;

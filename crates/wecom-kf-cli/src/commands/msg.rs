@@ -234,10 +234,19 @@ fn print_sent(ctx: &Context, msgid: &str) -> Result<(), CliError> {
     }
 }
 
-/// Write the cursor so that a crash leaves the old one or the new one, never half.
+/// Write the cursor so that a crash leaves the old one or the new one, never half. It
+/// reads the customers' messages, so it is created 0600 like the other files holding
+/// customer data: a leftover temporary file (maybe wider) goes first, so the one renamed
+/// into place is always new.
 fn save_cursor(path: &Path, cursor: &str) -> Result<(), CliError> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, cursor)
+    let remove_stale = match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
+    remove_stale
+        .and_then(|()| wecom_kf::private_file::create(&tmp))
+        .and_then(|()| std::fs::write(&tmp, cursor))
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| CliError::Config(format!("cannot save the cursor to {}: {e}", path.display())))
 }

@@ -20,6 +20,35 @@ fn setup(sb: &Sandbox) -> (String, String, String) {
     (kfid, who, sb.avatar())
 }
 
+/// The cursor file reads customers' messages: created 0600 like the other files that
+/// hold customer data, also when an older, wider one (or its temporary file) is there.
+#[cfg(unix)]
+#[test]
+fn the_cursor_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let (kfid, who, _) = setup(&sb);
+    sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
+    let cursor = sb.0.path().join("kf.cursor");
+    let wide = std::fs::Permissions::from_mode(0o644);
+    for file in [&cursor, &cursor.with_extension("tmp")] {
+        std::fs::write(file, "").unwrap();
+        std::fs::set_permissions(file, wide.clone()).unwrap();
+    }
+    let synced = sb.run(&[
+        "--sandbox",
+        "msg",
+        "sync",
+        &kfid,
+        "--cursor-file",
+        cursor.to_str().unwrap(),
+    ]);
+    assert_eq!(lines(&synced.ok().stdout).len(), 1);
+    assert!(std::fs::read_to_string(&cursor).unwrap().len() > 1);
+    let mode = std::fs::metadata(&cursor).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the cursor file is {mode:o}");
+}
+
 #[test]
 fn the_walk_through_welcomes_reads_with_a_saved_cursor_and_answers() {
     let sb = Sandbox::new();

@@ -135,17 +135,24 @@ impl Crypto {
     /// `msg_signature`: hex(sha1(the sorted concatenation of token, timestamp, nonce and
     /// the encrypted text)).
     pub fn sign(&self, timestamp: &str, nonce: &str, encrypted: &str) -> String {
+        self.signature(timestamp, nonce, encrypted)
+            .iter()
+            .map(|&b| char::from(b))
+            .collect()
+    }
+
+    /// The signature's 40 hex digits, on the stack.
+    fn signature(&self, timestamp: &str, nonce: &str, encrypted: &str) -> [u8; 40] {
         let mut parts = [self.token.expose(), timestamp, nonce, encrypted];
         parts.sort_unstable();
         let mut sha = Sha1::new();
         for part in parts {
             sha.update(part.as_bytes());
         }
-        let digest = sha.finalize();
-        let mut hex = String::with_capacity(40);
-        for byte in digest {
-            hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
-            hex.push(char::from(HEX_DIGITS[usize::from(byte & 0xf)]));
+        let mut hex = [0u8; 40];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(sha.finalize()) {
+            pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
+            pair[1] = HEX_DIGITS[usize::from(byte & 0xf)];
         }
         hex
     }
@@ -158,11 +165,11 @@ impl Crypto {
         nonce: &str,
         encrypted: &str,
     ) -> Result<(), CryptoError> {
-        let expected = self.sign(timestamp, nonce, encrypted);
+        let expected = self.signature(timestamp, nonce, encrypted);
         let given = signature.as_bytes();
         // Hex may come in upper case; lower it byte by byte, without allocating.
         let same = expected
-            .bytes()
+            .iter()
             .zip(given)
             .fold(subtle::Choice::from(1), |same, (e, g)| {
                 same & e.ct_eq(&g.to_ascii_lowercase())
@@ -231,12 +238,12 @@ impl Crypto {
         }
         let len_bytes: [u8; 4] = plain[16..20].try_into().unwrap_or_default();
         let len = u32::from_be_bytes(len_bytes) as usize;
-        let Some(message) = plain.get(20..20 + len) else {
+        if plain.len() < 20 + len {
             return Err(CryptoError::IllegalBuffer(format!(
                 "the length field says {len} bytes but only {} follow",
                 plain.len() - 20
             )));
-        };
+        }
         let receive_id = &plain[20 + len..];
         if receive_id != self.receive_id.as_bytes() {
             return Err(CryptoError::ReceiveIdMismatch {
@@ -247,6 +254,9 @@ impl Crypto {
                     .collect(),
             });
         }
-        Ok(message.to_vec())
+        // The message, moved to the front of the buffer it was decrypted in.
+        buf.truncate(20 + len);
+        buf.drain(..20);
+        Ok(buf)
     }
 }

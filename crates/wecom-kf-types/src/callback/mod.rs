@@ -248,14 +248,15 @@ impl Crypto {
 
     /// Open a POST: parse the envelope, verify the signature, decrypt: the plaintext XML.
     pub fn open(&self, query: &CallbackQuery, body: &[u8]) -> Result<String, CryptoError> {
-        let envelope = Envelope::parse(body)?;
+        // `Encrypt` is borrowed from the body: most of it, and only read here.
+        let encrypt = xml::envelope_encrypt(body)?;
         self.verify(
             &query.msg_signature,
             &query.timestamp,
             &query.nonce,
-            &envelope.encrypt,
+            &encrypt,
         )?;
-        let plain = self.decrypt(&envelope.encrypt)?;
+        let plain = self.decrypt(&encrypt)?;
         String::from_utf8(plain)
             .map_err(|_| CryptoError::IllegalBuffer("the decrypted message is not UTF-8".into()))
     }

@@ -3,6 +3,8 @@
 //! predefined ones and character references; a DOCTYPE is refused outright, so no
 //! entity can be declared, and the body and its depth are bounded.
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -17,57 +19,63 @@ fn bad(detail: impl Into<String>) -> CryptoError {
     CryptoError::ParseXml(detail.into())
 }
 
-/// The leaf elements of a document, in order: `(name, text)`.
-fn leaves(xml: &[u8]) -> Result<Vec<(String, String)>, CryptoError> {
+/// Walk the leaf elements of a document in order, handing each `(name, text)` to
+/// `on_leaf`. The text borrows from `xml` unless it came in several pieces or had to be
+/// unescaped, so opening a callback allocates nothing for its XML.
+fn walk<'a>(
+    xml: &'a [u8],
+    mut on_leaf: impl FnMut(&[u8], Cow<'a, str>),
+) -> Result<(), CryptoError> {
     if xml.len() > MAX_BODY_BYTES {
         return Err(bad(format!(
             "the body is {} bytes, over the {MAX_BODY_BYTES} accepted",
             xml.len()
         )));
     }
+    // quick-xml checks that each end tag names its start tag, so a depth is enough.
     let mut reader = Reader::from_reader(xml);
-    let mut path: Vec<String> = Vec::new();
-    let mut text = String::new();
-    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut text: Cow<'a, str> = Cow::Borrowed("");
     let mut root_seen = false;
     loop {
         match reader.read_event() {
-            Ok(Event::Start(start)) => {
-                if path.is_empty() && root_seen {
+            Ok(Event::Start(_)) => {
+                if depth == 0 && root_seen {
                     return Err(bad("more than one root element"));
                 }
                 root_seen = true;
-                if path.len() >= MAX_DEPTH {
+                if depth >= MAX_DEPTH {
                     return Err(bad(format!("nested deeper than {MAX_DEPTH}")));
                 }
-                path.push(String::from_utf8_lossy(start.name().as_ref()).into_owned());
-                text.clear();
+                depth += 1;
+                text = Cow::Borrowed("");
             }
             Ok(Event::Empty(empty)) => {
-                if path.is_empty() {
+                if depth == 0 {
                     return Err(bad("the root element is empty"));
                 }
-                out.push((
-                    String::from_utf8_lossy(empty.name().as_ref()).into_owned(),
-                    String::new(),
-                ));
+                on_leaf(empty.name().as_ref(), Cow::Borrowed(""));
             }
-            Ok(Event::End(_)) => {
-                let name = path.pop().unwrap_or_default();
-                if !path.is_empty() {
-                    out.push((name, std::mem::take(&mut text)));
+            Ok(Event::End(end)) => {
+                depth = depth.saturating_sub(1);
+                if depth > 0 {
+                    on_leaf(end.name().as_ref(), std::mem::take(&mut text));
                 }
             }
             Ok(Event::Text(t)) => {
                 let t = t.decode().map_err(|e| bad(format!("text: {e}")))?;
-                if path.len() > 1 {
-                    text.push_str(&t);
+                if depth > 1 {
+                    append(&mut text, t);
                 } else if !t.trim().is_empty() {
                     return Err(bad("text outside the elements"));
                 }
             }
             Ok(Event::CData(c)) => {
-                text.push_str(&String::from_utf8_lossy(&c.into_inner()));
+                let piece = match c.into_inner() {
+                    Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+                    Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+                };
+                append(&mut text, piece);
             }
             Ok(Event::GeneralRef(r)) => {
                 let resolved = match r.resolve_char_ref() {
@@ -86,7 +94,7 @@ fn leaves(xml: &[u8]) -> Result<Vec<(String, String)>, CryptoError> {
                         }
                     },
                 };
-                text.push(resolved);
+                text.to_mut().push(resolved);
             }
             Ok(Event::DocType(_)) => {
                 return Err(bad(
@@ -98,12 +106,33 @@ fn leaves(xml: &[u8]) -> Result<Vec<(String, String)>, CryptoError> {
             Err(e) => return Err(bad(e.to_string())),
         }
     }
-    if !path.is_empty() {
+    if depth > 0 {
         return Err(bad("the document ends inside an element"));
     }
     if !root_seen {
         return Err(bad("no root element"));
     }
+    Ok(())
+}
+
+/// Add a piece of an element's text; the first piece is kept as it came.
+fn append<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = piece;
+    } else {
+        text.to_mut().push_str(&piece);
+    }
+}
+
+/// The leaf elements of a document, in order: `(name, text)`, owned.
+fn leaves(xml: &[u8]) -> Result<Vec<(String, String)>, CryptoError> {
+    let mut out = Vec::new();
+    walk(xml, |name, text| {
+        out.push((
+            String::from_utf8_lossy(name).into_owned(),
+            text.into_owned(),
+        ));
+    })?;
     Ok(out)
 }
 
@@ -138,24 +167,12 @@ impl Envelope {
     /// Read an envelope: -40002 unless it is bounded XML with an `Encrypt`.
     pub fn parse(body: &[u8]) -> Result<Envelope, CryptoError> {
         let mut envelope = Envelope::default();
-        let mut encrypt = None;
-        // Moved out, not copied: `Encrypt` is most of the body.
-        for (name, value) in leaves(body)? {
-            match name.as_str() {
-                "Encrypt" if encrypt.is_none() => encrypt = Some(value),
-                "ToUserName" => envelope.to_user_name = value,
-                "AgentID" => envelope.agent_id = value,
-                _ => {}
-            }
-        }
-        let encrypt = encrypt
-            .filter(|e| !e.trim().is_empty())
-            .ok_or_else(|| bad("the envelope has no Encrypt element"))?;
-        envelope.encrypt = if encrypt.trim().len() == encrypt.len() {
-            encrypt
-        } else {
-            encrypt.trim().to_owned()
-        };
+        let encrypt = envelope_fields(body, |name, value| match name {
+            b"ToUserName" => envelope.to_user_name = value.into_owned(),
+            b"AgentID" => envelope.agent_id = value.into_owned(),
+            _ => {}
+        })?;
+        envelope.encrypt = encrypt.into_owned();
         Ok(envelope)
     }
 
@@ -167,6 +184,71 @@ impl Envelope {
             cdata("AgentID", &self.agent_id),
             cdata("Encrypt", &self.encrypt)
         )
+    }
+}
+
+/// The envelope's trimmed `Encrypt` (the first one), borrowed from `body` when it came
+/// in one piece; its other leaves go to `other`. -40002 without an `Encrypt`.
+fn envelope_fields<'a>(
+    body: &'a [u8],
+    mut other: impl FnMut(&[u8], Cow<'a, str>),
+) -> Result<Cow<'a, str>, CryptoError> {
+    let mut encrypt = None;
+    walk(body, |name, value| {
+        if name == b"Encrypt" {
+            encrypt.get_or_insert(value);
+        } else {
+            other(name, value);
+        }
+    })?;
+    let encrypt = encrypt
+        .filter(|e| !e.trim().is_empty())
+        .ok_or_else(|| bad("the envelope has no Encrypt element"))?;
+    Ok(if encrypt.trim().len() == encrypt.len() {
+        encrypt
+    } else {
+        Cow::Owned(encrypt.trim().to_owned())
+    })
+}
+
+/// The `Encrypt` of an envelope, for [`Crypto::open`](super::Crypto::open): borrowed
+/// from the body, the other leaves unread.
+pub(super) fn envelope_encrypt(body: &[u8]) -> Result<Cow<'_, str>, CryptoError> {
+    envelope_fields(body, |_, _| {})
+}
+
+/// The leaves the kf events are made of, as [`CallbackEvent::parse`] reads them: the
+/// first `CreateTime` and `Event`, the first and last `ToUserName`, the last `Token` and
+/// `OpenKfId`, every `AuthAddOpenKfId` and `AuthDelOpenKfId`.
+#[derive(Default)]
+struct Known<'a> {
+    create_time: Option<Cow<'a, str>>,
+    event: Option<Cow<'a, str>>,
+    first_to_user_name: Option<Cow<'a, str>>,
+    last_to_user_name: Option<Cow<'a, str>>,
+    token: Option<Cow<'a, str>>,
+    open_kfid: Option<Cow<'a, str>>,
+    added: Vec<String>,
+    removed: Vec<String>,
+}
+
+impl<'a> Known<'a> {
+    fn take(&mut self, name: &[u8], value: Cow<'a, str>) {
+        match name {
+            b"CreateTime" if self.create_time.is_none() => self.create_time = Some(value),
+            b"Event" if self.event.is_none() => self.event = Some(value),
+            b"ToUserName" => {
+                if self.first_to_user_name.is_none() {
+                    self.first_to_user_name = Some(value.clone());
+                }
+                self.last_to_user_name = Some(value);
+            }
+            b"Token" => self.token = Some(value),
+            b"OpenKfId" => self.open_kfid = Some(value),
+            b"AuthAddOpenKfId" => self.added.push(value.into_owned()),
+            b"AuthDelOpenKfId" => self.removed.push(value.into_owned()),
+            _ => {}
+        }
     }
 }
 
@@ -225,47 +307,36 @@ impl CallbackEvent {
 
     /// Read a decrypted callback XML.
     pub fn parse(xml: &str) -> Result<CallbackEvent, CryptoError> {
-        let fields = leaves(xml.as_bytes())?;
-        let field = |name| get(&fields, name).unwrap_or_default().to_owned();
-        let create_time = get(&fields, "CreateTime")
+        // One pass over borrowed text for the two kf events; only another event is
+        // read again, into owned fields.
+        let mut seen = Known::default();
+        walk(xml.as_bytes(), |name, value| seen.take(name, value))?;
+        let create_time = seen
+            .create_time
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or_default();
-        let all = |name: &str| {
-            fields
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .collect()
-        };
-        Ok(match get(&fields, "Event") {
-            Some("kf_msg_or_event") => {
-                let (mut to_user_name, mut token, mut open_kfid) = Default::default();
-                for (name, value) in fields {
-                    match name.as_str() {
-                        "ToUserName" => to_user_name = value,
-                        "Token" => token = value,
-                        "OpenKfId" => open_kfid = value,
-                        _ => {}
-                    }
-                }
-                CallbackEvent::KfMsgOrEvent {
-                    to_user_name,
-                    create_time,
-                    token,
-                    open_kfid,
+        Ok(match seen.event.as_deref() {
+            Some("kf_msg_or_event") => CallbackEvent::KfMsgOrEvent {
+                to_user_name: seen.last_to_user_name.unwrap_or_default().into_owned(),
+                create_time,
+                token: seen.token.unwrap_or_default().into_owned(),
+                open_kfid: seen.open_kfid.unwrap_or_default().into_owned(),
+            },
+            Some("kf_account_auth_change") => CallbackEvent::KfAccountAuthChange {
+                to_user_name: seen.first_to_user_name.unwrap_or_default().into_owned(),
+                create_time,
+                added: seen.added,
+                removed: seen.removed,
+            },
+            _ => {
+                let fields = leaves(xml.as_bytes())?;
+                let field = |name| get(&fields, name).unwrap_or_default().to_owned();
+                CallbackEvent::Other {
+                    msg_type: field("MsgType"),
+                    event: field("Event"),
+                    fields,
                 }
             }
-            Some("kf_account_auth_change") => CallbackEvent::KfAccountAuthChange {
-                to_user_name: field("ToUserName"),
-                create_time,
-                added: all("AuthAddOpenKfId"),
-                removed: all("AuthDelOpenKfId"),
-            },
-            _ => CallbackEvent::Other {
-                msg_type: field("MsgType"),
-                event: field("Event"),
-                fields,
-            },
         })
     }
 

@@ -19,9 +19,11 @@ use crate::Client;
 const ACCOUNT_LANE: &str = "";
 
 /// A message waiting in a lane: its page, for the watermark, and its slot of the
-/// account's waiting bound, given back when it is done.
+/// account's waiting bound, given back when it is done. The message is boxed: a
+/// `Message` is 288 bytes, and a lane's queue grows by doubling, so its spare room
+/// holds pointers rather than messages.
 struct Item {
-    message: Message,
+    message: Box<Message>,
     page: u64,
     _slot: OwnedSemaphorePermit,
 }
@@ -178,12 +180,15 @@ impl<S: Store, H: BatchHandler> Tenure<S, H> {
                     endpoint: <SyncMsg as wecom_kf_types::Endpoint>::PATH,
                 }));
             }
-            let mut fresh = Vec::with_capacity(page.msg_list.len());
-            for message in std::mem::take(&mut page.msg_list) {
-                if !shared.store.is_handled(&open_kfid, &message.msgid).await? {
-                    fresh.push(message);
-                }
+            // Filtered in place: a second vector of the page's messages would hold
+            // the page twice at the moment memory peaks.
+            let mut handled = Vec::with_capacity(page.msg_list.len());
+            for message in &page.msg_list {
+                handled.push(shared.store.is_handled(&open_kfid, &message.msgid).await?);
             }
+            let mut handled = handled.into_iter();
+            page.msg_list.retain(|_| !handled.next().unwrap_or(false));
+            let fresh = std::mem::take(&mut page.msg_list);
             let index = self.next_page;
             self.next_page += 1;
             shared
@@ -205,7 +210,7 @@ impl<S: Store, H: BatchHandler> Tenure<S, H> {
                     },
                 };
                 self.deal(Item {
-                    message,
+                    message: Box::new(message),
                     page: index,
                     _slot: slot,
                 });
@@ -408,7 +413,7 @@ impl<S: Store, H: BatchHandler> Shared<S, H> {
         loop {
             attempt += 1;
             self.keep().await?;
-            let messages: Vec<Message> = batch.iter().map(|i| i.message.clone()).collect();
+            let messages: Vec<Message> = batch.iter().map(|i| Message::clone(&i.message)).collect();
             let result = {
                 // A closed semaphore never happens: it lives as long as the consumer.
                 let _run = self.in_flight.acquire().await.ok();

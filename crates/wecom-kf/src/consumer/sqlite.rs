@@ -70,12 +70,12 @@ fn now_ms() -> i64 {
 /// still ours).
 fn check_fence(tx: &rusqlite::Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
     let current: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT holder, fence FROM leases WHERE open_kfid = ?1",
-            params![lease.open_kfid],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
+        .prepare_cached("SELECT holder, fence FROM leases WHERE open_kfid = ?1")
+        .and_then(|mut select| {
+            select
+                .query_row(params![lease.open_kfid], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
         .map_err(backend)?;
     match current {
         Some((holder, fence))
@@ -220,35 +220,31 @@ impl Store for SqliteStore {
             .db
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        db.query_row(
-            "SELECT 1 FROM handled WHERE open_kfid = ?1 AND msgid = ?2",
-            params![open_kfid, msgid],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|found| found.is_some())
-        .map_err(backend)
+        db.prepare_cached("SELECT 1 FROM handled WHERE open_kfid = ?1 AND msgid = ?2")
+            .and_then(|mut select| select.exists(params![open_kfid, msgid]))
+            .map_err(backend)
     }
 
     async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
         let at = now_ms() / 1000;
         self.fenced(lease, |tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR IGNORE INTO handled (open_kfid, msgid, at) VALUES (?1, ?2, ?3)",
-                params![lease.open_kfid, msgid, at],
-            )
+            )?
+            .execute(params![lease.open_kfid, msgid, at])
         })
     }
 
     async fn commit_cursor(&self, lease: &Lease, cursor: &str) -> Result<(), StoreError> {
         let old = now_ms() / 1000 - HANDLED_KEPT_SECS;
         self.fenced(lease, |tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO cursors (open_kfid, cursor) VALUES (?1, ?2)
                  ON CONFLICT (open_kfid) DO UPDATE SET cursor = ?2",
-                params![lease.open_kfid, cursor],
-            )?;
-            tx.execute("DELETE FROM handled WHERE at < ?1", params![old])
+            )?
+            .execute(params![lease.open_kfid, cursor])?;
+            tx.prepare_cached("DELETE FROM handled WHERE at < ?1")?
+                .execute(params![old])
         })
     }
 
