@@ -26,15 +26,14 @@
 //! `state` is the infrastructure every call passes (clock, counters, faults, rate
 //! limits, auth), and `running` puts it on a socket.
 
-mod accept;
 mod api;
-mod calls;
+mod blobs;
 mod config;
 pub mod control;
-mod faults;
+mod http;
 mod ids;
 mod push;
-mod reply;
+mod rejection;
 mod running;
 mod state;
 mod store;
@@ -45,9 +44,9 @@ pub use config::{Config, DEMO_CORP_ID, DEMO_SECRET, FIRST_AGENT_ID};
 pub use control::CUSTOMER_MEDIA_MAX_BYTES;
 pub use control::registry::control_routes;
 pub use control::{Command, Done, Verb};
-pub use faults::{Fault, FaultRule};
+pub use http::faults::{Fault, FaultRule};
 pub use push::{Delivery, Setting as CallbackSetting};
-pub use reply::Rejection;
+pub use rejection::Rejection;
 pub use running::{Running, router, serve, spawn, spawn_on};
 pub use state::{Emulator, Stats};
 pub use store::AgentId;

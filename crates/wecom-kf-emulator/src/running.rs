@@ -8,8 +8,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::http::{accept, calls};
 use crate::state::Emulator;
-use crate::{accept, api, calls, control};
+use crate::{api, control};
 
 /// The routes, built from state. Serve them with [`serve`] to get fault injection that
 /// drops connections; any other server works for everything else.

@@ -6,16 +6,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use wecom_kf_types::ErrCode;
 
-use crate::calls::Calls;
+use crate::blobs::Blobs;
 use crate::config::Config;
-use crate::faults::{Fault, FaultRule, Faults};
+use crate::http::calls::Calls;
+use crate::http::faults::{Fault, FaultRule, Faults};
 use crate::push::{Callbacks, Setting};
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::store::{AgentId, Store};
 use crate::world::World;
 
@@ -56,6 +57,8 @@ pub struct Emulator {
     list_cache: Mutex<ListCache>,
     callbacks: Callbacks,
     calls: Calls,
+    /// The bytes of customers' media, read and written outside the store's lock.
+    blobs: Arc<Blobs>,
 }
 
 /// The world, locked; see [`Emulator::world`].
@@ -111,6 +114,7 @@ impl Emulator {
     /// Open the store and build the state.
     pub fn new(config: Config) -> std::io::Result<Emulator> {
         let store = Store::open(&config.db).map_err(std::io::Error::other)?;
+        let blobs = Arc::new(Blobs::for_db(&config.db)?);
         let callbacks = Callbacks::default();
         // The callback set before a restart: it was verified when it was set.
         if let Some(row) = store.callback() {
@@ -129,6 +133,7 @@ impl Emulator {
             list_cache: Mutex::default(),
             callbacks,
             calls: Calls::default(),
+            blobs,
         })
     }
 
@@ -159,6 +164,11 @@ impl Emulator {
     /// The API call log (the console's).
     pub(crate) fn calls(&self) -> &Calls {
         &self.calls
+    }
+
+    /// The blob store, to read and write customers' media outside the store's lock.
+    pub(crate) fn blobs(&self) -> Arc<Blobs> {
+        self.blobs.clone()
     }
 
     /// The callbacks: the setting and the deliveries.
@@ -226,6 +236,7 @@ impl Emulator {
     /// Forget everything: every table, counters, faults, callbacks, clock.
     pub(crate) fn forget_all(&self) -> Result<(), Rejection> {
         self.world().reset()?;
+        self.blobs.clear();
         *lock(&self.stats) = Stats::default();
         lock(&self.faults).clear();
         lock(&self.windows).clear();

@@ -15,8 +15,9 @@ use wecom_kf_types::{ErrCode, Secret};
 
 use super::registry::Route;
 use super::{framed, parse_query, wrong_method};
-use crate::accept::Conn;
-use crate::reply::{Rejection, success};
+use crate::http::accept::Conn;
+use crate::http::reply::success;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 
 pub(crate) const ROUTES: &[Route] = &[Route {

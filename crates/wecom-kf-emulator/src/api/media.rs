@@ -24,9 +24,10 @@ use wecom_kf_types::media::{
 
 use super::registry::Route;
 use super::{caller, framed, parse_query, wrong_method};
-use crate::accept::Conn;
-use crate::faults::Fault;
-use crate::reply::{Rejection, success_with_errmsg};
+use crate::http::accept::Conn;
+use crate::http::faults::Fault;
+use crate::http::reply::success_with_errmsg;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 use crate::world::Upload;
 
@@ -102,13 +103,7 @@ async fn download(
     request
         .validate()
         .map_err(|e| Rejection::with(e.errcode, e.to_string()))?;
-    let (media, blobs) = {
-        let world = emulator.world();
-        (
-            world.media_to_serve(&request.media_id)?,
-            world.store().blobs(),
-        )
-    };
+    let media = emulator.world().media_to_serve(&request.media_id)?;
     let total = media.size;
     // Anything but one well-formed byte range is ignored, as HTTP allows.
     let range = headers
@@ -138,7 +133,8 @@ async fn download(
         ));
     }
     let body = if media.customer.is_some() {
-        blobs
+        emulator
+            .blobs()
             .read(&request.media_id, first, len)
             .await
             .map_err(|e| {

@@ -25,9 +25,10 @@ use http_body_util::BodyExt;
 use serde_json::error::Category;
 use wecom_kf_types::{Endpoint, ErrCode};
 
-use crate::accept::Conn;
-use crate::faults::Fault;
-use crate::reply::{self, Rejection};
+use crate::http::accept::Conn;
+use crate::http::faults::Fault;
+use crate::http::reply;
+use crate::rejection::Rejection;
 use crate::state::{Caller, Emulator};
 use registry::Route;
 
@@ -410,7 +411,9 @@ pub(crate) async fn endpoint<E: Handle>(
     .await;
     // For the console's call log.
     if let Some(body) = sent {
-        response.extensions_mut().insert(crate::calls::Sent(body));
+        response
+            .extensions_mut()
+            .insert(crate::http::calls::Sent(body));
     }
     response
 }

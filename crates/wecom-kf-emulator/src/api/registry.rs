@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::routing::{MethodRouter, any};
 
 use super::{Handle, check, endpoint};
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 
 /// Decode and validate a request body as the endpoint would, touching no state.

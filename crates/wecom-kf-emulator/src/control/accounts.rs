@@ -7,7 +7,7 @@ use wecom_kf_types::kf::customer::UpgradeServiceConfig;
 
 use super::registry::Route;
 use super::{Command, Done, Verb};
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 pub use crate::world::RoutingMode;
 

@@ -7,7 +7,7 @@ use wecom_kf_types::ErrCode;
 use super::registry::Route;
 use super::{Command, Done, Verb};
 use crate::push::{Delivery, Setting};
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 use crate::store::CallbackRow;
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::registry::Route;
 use super::{Command, Verb};
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 
 pub(super) const ROUTES: &[Route] = &[Route::command::<AdvanceClock>()];

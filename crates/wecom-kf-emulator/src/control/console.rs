@@ -21,10 +21,10 @@ use wecom_kf_types::kf::service_state::DIAGNOSED;
 
 use super::registry::Route;
 use super::{Asset, Command, Verb, guard, lenient};
-use crate::accept::Conn;
-use crate::calls::Call;
-use crate::faults::FaultRule;
-use crate::reply::Rejection;
+use crate::http::accept::Conn;
+use crate::http::calls::Call;
+use crate::http::faults::FaultRule;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 pub use crate::world::{ThreadView, WorldView};
 
@@ -128,7 +128,7 @@ impl Command for Snapshot {
             faults: emulator.fault_rules(),
             last_call: emulator.calls().last_id(),
             diagnosed: DIAGNOSED.iter().map(|c| c.get()).collect(),
-            kept_calls: crate::calls::KEPT,
+            kept_calls: crate::http::calls::KEPT,
         })
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::registry::Route;
 use super::{Command, Done, Verb};
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 use crate::store::MemberRow;
 

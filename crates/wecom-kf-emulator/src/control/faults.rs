@@ -5,8 +5,8 @@ use wecom_kf_types::ErrCode;
 
 use super::registry::Route;
 use super::{Command, Done, Input, Verb};
-use crate::faults::FaultRule;
-use crate::reply::Rejection;
+use crate::http::faults::FaultRule;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 
 pub(super) const ROUTES: &[Route] = &[

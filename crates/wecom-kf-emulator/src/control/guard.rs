@@ -11,8 +11,8 @@ use axum::response::Response;
 use wecom_kf_types::ErrCode;
 
 use super::{BodyKind, Verb};
-use crate::accept::Conn;
-use crate::reply::Rejection;
+use crate::http::accept::Conn;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 
 /// A refused call: its HTTP status and what was wrong.

@@ -42,10 +42,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use wecom_kf_types::ErrCode;
 
-use crate::accept::Conn;
-pub use media::CUSTOMER_MEDIA_MAX_BYTES;
+use crate::http::accept::Conn;
+pub use customers::CUSTOMER_MEDIA_MAX_BYTES;
 
-use crate::reply::{self, Rejection};
+use crate::http::reply;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 
 /// Control bodies larger than this are refused.

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::customers::Sent;
 use super::registry::Route;
 use super::{Command, Done, Verb};
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 use crate::world::content;
 

@@ -6,7 +6,8 @@ use wecom_kf_types::ErrCode;
 
 use super::registry::Route;
 use super::{Command, Done, Verb};
-use crate::reply::{self, Rejection};
+use crate::http::reply;
+use crate::rejection::Rejection;
 use crate::state::{Emulator, Stats};
 
 pub(super) const ROUTES: &[Route] = &[Route::command::<GetStats>(), Route::command::<Reset>()];

@@ -5,7 +5,7 @@ use wecom_kf_types::ErrCode;
 
 use super::registry::Route;
 use super::{Command, Done, Verb};
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::Emulator;
 
 pub(super) const ROUTES: &[Route] = &[

@@ -64,10 +64,10 @@ impl Accounts {
         Ok(accounts)
     }
 
-    pub(super) fn clear(&mut self) {
-        self.generation += 1;
-        self.rows.clear();
-        self.by_kfid.clear();
+    /// After a reset: the generation moves on from `before`, so a page rendered
+    /// before it is never served after.
+    pub(super) fn move_past(&mut self, before: u64) {
+        self.generation = before + 1;
     }
 }
 

@@ -153,9 +153,6 @@ impl Customers {
         })
     }
 
-    pub(super) fn clear(&mut self) {
-        *self = Customers::default();
-    }
 }
 
 impl Store {

@@ -70,10 +70,6 @@ impl Directory {
         Ok(directory)
     }
 
-    pub(super) fn clear(&mut self) {
-        self.members.clear();
-        self.departments.clear();
-    }
 }
 
 impl Store {

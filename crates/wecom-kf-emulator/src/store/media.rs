@@ -1,5 +1,5 @@
 //! Table `media`: the app's temporary uploads, bytes in SQLite. Table `customer_media`:
-//! what customers upload from WeChat (up to 64 MiB), bytes in [`Blobs`](super::blobs)
+//! what customers upload from WeChat (up to 64 MiB), bytes in `crate::blobs`
 //! outside the store's lock. The mirror keeps the metadata of both (type, age, name,
 //! content type, size), which `media/get` and the rules read.
 
@@ -84,9 +84,6 @@ impl Media {
         Ok(media)
     }
 
-    pub(super) fn clear(&mut self) {
-        self.0.clear();
-    }
 }
 
 /// An upload to store.

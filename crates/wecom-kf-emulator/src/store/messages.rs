@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 use wecom_kf_types::ErrCode;
+use wecom_kf_types::kf::message::Origin;
 
 use super::{Store, exec};
 
@@ -54,37 +55,23 @@ INSERT INTO messages (seq, msgid, open_kfid, external_userid, session_id, origin
 DROP TABLE messages_v1;"
 );
 
-/// Who a message is from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// 3: the customer, in WeChat.
-    Customer = 3,
-    /// 4: the system (an event).
-    Event = 4,
-    /// 5: a servicer, in the WeCom app.
-    Servicer = 5,
-    /// Not a sync_msg origin: sent by the app through `kf/send_msg` (or on an event);
-    /// only the customer's inbox shows it.
-    App = 0,
+/// Not a `sync_msg` origin: what the app sent through `kf/send_msg` (or on an event),
+/// which only the customer's inbox shows. Stored as 0, a number the service never uses.
+pub const APP_ORIGIN: Origin = Origin::Other(0);
+
+/// How the control plane and the console name who sent a message.
+pub trait OriginName {
+    /// `customer`, `event`, `servicer` or `app`.
+    fn name(self) -> &'static str;
 }
 
-impl Origin {
-    /// How the control plane and the console name it.
-    pub fn name(self) -> &'static str {
+impl OriginName for Origin {
+    fn name(self) -> &'static str {
         match self {
             Origin::Customer => "customer",
             Origin::Event => "event",
             Origin::Servicer => "servicer",
-            Origin::App => "app",
-        }
-    }
-
-    fn from_number(n: u8) -> Origin {
-        match n {
-            3 => Origin::Customer,
-            4 => Origin::Event,
-            5 => Origin::Servicer,
-            _ => Origin::App,
+            _ => "app",
         }
     }
 }
@@ -150,7 +137,7 @@ impl Messages {
                 open_kfid: r.get(2)?,
                 external_userid: r.get(3)?,
                 session_id: r.get(4)?,
-                origin: Origin::from_number(r.get(5)?),
+                origin: Origin::from(r.get::<_, u8>(5)?),
                 servicer_userid: r.get(6)?,
                 msgtype: r.get(7)?,
                 content: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
@@ -179,9 +166,6 @@ impl Messages {
         self.rows.push(row);
     }
 
-    pub(super) fn clear(&mut self) {
-        *self = Messages::default();
-    }
 }
 
 impl Store {
@@ -271,7 +255,7 @@ impl Store {
                 row.open_kfid,
                 row.external_userid,
                 row.session_id,
-                row.origin as u8,
+                u8::from(row.origin),
                 row.servicer_userid,
                 row.msgtype,
                 row.content.to_string(),

@@ -1,24 +1,12 @@
 //! Durable state: SQLite in WAL mode is the record, an in-memory mirror serves reads.
-//! One file per table, each with its schema, its load and its mirror.
+//! One file per family of tables, each with its schema, its load and its mirror, and
+//! one line per file in `tables!`.
 //!
 //! Every change is committed to SQLite before the mirror is touched and before the
 //! caller is answered, so a success survives `kill -9`. The one mutex around the store
 //! (see `World`) serialises writers, which also makes caps atomic.
 
-mod accounts;
-pub(crate) mod blobs;
-mod customers;
-mod directory;
-mod knowledge;
-mod media;
-mod messages;
-mod servicers;
-mod sessions;
-mod settings;
-mod tokens;
-
 use std::path::Path;
-use std::sync::Arc;
 
 use rusqlite::Connection;
 use wecom_kf_types::ErrCode;
@@ -27,7 +15,7 @@ pub use accounts::AccountRow;
 pub use customers::{CustomerRow, EnterRow, UpgradeRow};
 pub use directory::MemberRow;
 pub use media::{MediaRow, NewMedia};
-pub use messages::{MessageRow, Origin};
+pub use messages::{APP_ORIGIN, MessageRow, OriginName};
 pub use servicers::ServingStatus;
 pub use sessions::{MoveRow, MsgCodeRow, QUEUED_CODE, SessionRow, TAKEN_CODE};
 pub use settings::CallbackRow;
@@ -36,24 +24,52 @@ pub use tokens::TokenRow;
 /// An app of the corp: one secret, one agent id.
 pub type AgentId = i64;
 
-/// The store.
-pub struct Store {
-    db: Connection,
-    /// `PRAGMA data_version` when the mirror was last loaded: it changes when another
-    /// connection commits.
-    data_version: i64,
-    accounts: accounts::Accounts,
-    tokens: tokens::Tokens,
-    media: media::Media,
-    directory: directory::Directory,
-    servicers: servicers::Servicers,
-    customers: customers::Customers,
-    sessions: sessions::Sessions,
-    messages: messages::Messages,
-    settings: settings::Settings,
-    knowledge: knowledge::Knowledge,
-    /// The bytes of customers' media, read and written outside the store's lock.
-    blobs: Arc<blobs::Blobs>,
+/// The tables, one line each: the file below that holds it (its schema, its load and
+/// its mirror) and its mirror's type. [`Store`] gets a field per line, and `open`,
+/// `reload` and `reset` go through the list, so a new table is this one line.
+macro_rules! tables {
+    ($($file:ident: $mirror:ident,)*) => {
+        $(mod $file;)*
+
+        /// The store.
+        pub struct Store {
+            db: Connection,
+            /// `PRAGMA data_version` when the mirror was last loaded: it changes when
+            /// another connection commits.
+            data_version: i64,
+            $($file: $file::$mirror,)*
+        }
+
+        impl Store {
+            /// Create the tables that are missing and load every mirror.
+            fn load(db: Connection, data_version: i64) -> rusqlite::Result<Store> {
+                Ok(Store {
+                    $($file: $file::$mirror::load(&db)?,)*
+                    db,
+                    data_version,
+                })
+            }
+
+            /// Load every mirror again from the file.
+            fn load_mirrors(&mut self) -> rusqlite::Result<()> {
+                $(self.$file = $file::$mirror::load(&self.db)?;)*
+                Ok(())
+            }
+        }
+    };
+}
+
+tables! {
+    accounts: Accounts,
+    tokens: Tokens,
+    media: Media,
+    directory: Directory,
+    servicers: Servicers,
+    customers: Customers,
+    sessions: Sessions,
+    messages: Messages,
+    settings: Settings,
+    knowledge: Knowledge,
 }
 
 /// A failure of the store itself (disk full, corrupt file): answered as `-1`.
@@ -103,24 +119,7 @@ impl Store {
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         let data_version = db.pragma_query_value(None, "data_version", |r| r.get(0))?;
-        Ok(Store {
-            data_version,
-            accounts: accounts::Accounts::load(&db)?,
-            tokens: tokens::Tokens::load(&db)?,
-            media: media::Media::load(&db)?,
-            directory: directory::Directory::load(&db)?,
-            servicers: servicers::Servicers::load(&db)?,
-            customers: customers::Customers::load(&db)?,
-            sessions: sessions::Sessions::load(&db)?,
-            messages: messages::Messages::load(&db)?,
-            settings: settings::Settings::load(&db)?,
-            knowledge: knowledge::Knowledge::load(&db)?,
-            blobs: Arc::new(
-                blobs::Blobs::for_db(path)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
-            ),
-            db,
-        })
+        Store::load(db, data_version)
     }
 
     /// Whether another connection committed since the mirror was loaded.
@@ -140,51 +139,41 @@ impl Store {
 
     /// Load the mirror again from the file.
     pub fn reload(&mut self) -> rusqlite::Result<()> {
-        self.accounts = accounts::Accounts::load(&self.db)?;
-        self.tokens = tokens::Tokens::load(&self.db)?;
-        self.media = media::Media::load(&self.db)?;
-        self.directory = directory::Directory::load(&self.db)?;
-        self.servicers = servicers::Servicers::load(&self.db)?;
-        self.customers = customers::Customers::load(&self.db)?;
-        self.sessions = sessions::Sessions::load(&self.db)?;
-        self.messages = messages::Messages::load(&self.db)?;
-        self.settings = settings::Settings::load(&self.db)?;
-        self.knowledge = knowledge::Knowledge::load(&self.db)?;
+        self.load_mirrors()?;
         self.data_version = self
             .db
             .pragma_query_value(None, "data_version", |r| r.get(0))?;
         Ok(())
     }
 
-    /// Drop everything.
-    pub fn reset(&mut self) -> Result<(), ErrCode> {
-        self.db
-            .execute_batch(
-                "DELETE FROM accounts; DELETE FROM tokens; DELETE FROM media; DELETE FROM customer_media; \
-                 DELETE FROM members; DELETE FROM departments; DELETE FROM servicers; \
-                 DELETE FROM servicer_status; DELETE FROM customers; DELETE FROM enters; \
-                 DELETE FROM upgrades; DELETE FROM sessions; DELETE FROM msg_codes; DELETE FROM session_moves; \
-                 DELETE FROM messages; DELETE FROM sync_tokens; DELETE FROM settings; \
-                 DELETE FROM knowledge_intents; DELETE FROM knowledge_groups;",
-            )
-            .map_err(|e| busy(&e))?;
-        self.accounts.clear();
-        self.tokens.clear();
-        self.media.clear();
-        self.directory.clear();
-        self.servicers.clear();
-        self.customers.clear();
-        self.sessions.clear();
-        self.messages.clear();
-        self.settings.clear();
-        // A corp always has its default group: loading the emptied tables recreates it.
-        self.knowledge = knowledge::Knowledge::load(&self.db).map_err(|e| busy(&e))?;
-        self.blobs.clear();
-        Ok(())
+    /// The tables in the file, as SQLite lists them (its own `sqlite_*` tables aside).
+    pub fn table_names(&self) -> rusqlite::Result<Vec<String>> {
+        let mut stmt = self.db.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             ORDER BY name",
+        )?;
+        stmt.query_map([], |r| r.get(0))?.collect()
     }
 
-    /// The blob store, to read and write customers' media outside the lock.
-    pub(crate) fn blobs(&self) -> Arc<blobs::Blobs> {
-        self.blobs.clone()
+    /// Drop everything: every row of every table the file has, in one transaction,
+    /// then the mirrors loaded again from the emptied tables.
+    pub fn reset(&mut self) -> Result<(), ErrCode> {
+        let generation = self.account_generation();
+        let emptied = self.table_names().and_then(|tables| {
+            let tx = self.db.unchecked_transaction()?;
+            for table in tables {
+                tx.execute(
+                    &format!("DELETE FROM \"{}\"", table.replace('"', "\"\"")),
+                    [],
+                )?;
+            }
+            tx.commit()
+        });
+        emptied.map_err(|e| busy(&e))?;
+        // A corp always has its default group: loading the emptied tables recreates it.
+        self.reload().map_err(|e| busy(&e))?;
+        // Rendered `kf/account/list` pages are keyed by the generation: it moves on.
+        self.accounts.move_past(generation);
+        Ok(())
     }
 }

@@ -96,10 +96,6 @@ impl Servicers {
         Ok(Servicers { rows, status })
     }
 
-    pub(super) fn clear(&mut self) {
-        self.rows.clear();
-        self.status.clear();
-    }
 }
 
 impl Store {

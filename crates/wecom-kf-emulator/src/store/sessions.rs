@@ -214,9 +214,6 @@ impl Sessions {
         self.rows.insert(row.id, row);
     }
 
-    pub(super) fn clear(&mut self) {
-        *self = Sessions::default();
-    }
 }
 
 impl Store {

@@ -61,9 +61,6 @@ impl Settings {
         rows.collect::<rusqlite::Result<_>>().map(Settings)
     }
 
-    pub(super) fn clear(&mut self) {
-        self.0.clear();
-    }
 }
 
 impl Store {

@@ -43,9 +43,6 @@ impl Tokens {
         rows.collect::<rusqlite::Result<_>>().map(Tokens)
     }
 
-    pub(super) fn clear(&mut self) {
-        self.0.clear();
-    }
 }
 
 impl Store {

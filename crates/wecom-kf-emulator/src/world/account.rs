@@ -7,7 +7,7 @@ use wecom_kf_types::media::MediaType;
 use super::Caller;
 use super::World;
 use crate::ids;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::store::{AccountRow, AgentId};
 
 /// Real ids are `wk` followed by `[0-9A-Za-z_-]`; anything else is malformed (95000).

@@ -10,8 +10,8 @@ use wecom_kf_types::kf::service_state::{ServiceState, ServiceStateInfo, explain}
 use wecom_kf_types::limits::{SENDS_PER_CUSTOMER_MESSAGE, SESSION_WINDOW_SECS};
 
 use super::{RoutingMode, World};
-use crate::reply::Rejection;
-use crate::store::{MessageRow, MoveRow, SessionRow};
+use crate::rejection::Rejection;
+use crate::store::{MessageRow, MoveRow, OriginName, SessionRow};
 
 /// Messages of one conversation sent to the page; older ones are summed up.
 const THREAD_MESSAGES: usize = 500;

@@ -4,7 +4,7 @@
 use wecom_kf_types::ErrCode;
 
 use super::World;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::store::MemberRow;
 
 impl World<'_> {

@@ -15,7 +15,7 @@ use wecom_kf_types::media::MediaType;
 
 use super::World;
 use crate::ids;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 
 fn refuse(detail: impl Into<String>) -> Rejection {
     Rejection::with(REFUSED, detail)

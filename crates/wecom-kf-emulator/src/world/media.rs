@@ -6,7 +6,7 @@ use wecom_kf_types::media::{Format, MediaType};
 
 use super::World;
 use crate::ids;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::store::{MediaRow, NewMedia};
 
 /// One uploaded file, as the multipart part gave it.
@@ -36,32 +36,6 @@ impl World<'_> {
             created_at: self.now,
         })?;
         Ok((media_id, self.now))
-    }
-
-    /// `POST /__emulator/customers/{id}/media`, after the bytes were stored: record a
-    /// customer's upload, typed by its Content-Type. Answers the type.
-    pub(crate) fn add_customer_media(
-        &mut self,
-        media_id: &str,
-        external_userid: &str,
-        filename: &str,
-        content_type: &str,
-        size: u64,
-    ) -> Result<MediaType, Rejection> {
-        self.known_customer(external_userid)?;
-        let media_type = MediaType::from_content_type(content_type);
-        self.store.insert_customer_media(
-            media_id,
-            MediaRow {
-                media_type,
-                created_at: self.now,
-                filename: filename.to_owned(),
-                content_type: content_type.to_owned(),
-                size,
-                customer: Some(external_userid.to_owned()),
-            },
-        )?;
-        Ok(media_type)
     }
 
     /// `media/get`: what is known of a media id uploaded in the last 3 days, by an app

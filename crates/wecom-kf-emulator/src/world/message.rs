@@ -3,12 +3,8 @@
 //! servicers' acts on messages. Every rule that makes something visible appends it to
 //! the log in the same lock as its state change.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
 use wecom_kf_types::ErrCode;
-use wecom_kf_types::kf::message::{
-    self, Content, Event, FailType, Message, MsgSendFail, RecallMsg, RejectSwitchChange,
-};
+use wecom_kf_types::kf::message::{Content, Event, FailType, Message, MsgSendFail, Origin};
 use wecom_kf_types::kf::send_msg::{DUPLICATE_MSGID, SendMsg, validate_outbound};
 use wecom_kf_types::kf::send_msg_on_event::{EventScenario, SendMsgOnEvent};
 use wecom_kf_types::kf::service_state::ServiceState;
@@ -23,29 +19,8 @@ use wecom_kf_types::media::MediaType;
 use super::Caller;
 use super::World;
 use crate::ids;
-use crate::reply::Rejection;
-use crate::store::{MessageRow, Origin};
-
-/// One message the customer saw, as `GET /__emulator/customers/{id}/inbox` lists it.
-#[derive(Clone, Debug, Serialize)]
-pub struct InboxItem {
-    /// Its msgid.
-    pub msgid: String,
-    /// `app` or `servicer`.
-    pub from: &'static str,
-    /// The servicer who wrote it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub servicer_userid: Option<String>,
-    /// e.g. `text`.
-    pub msgtype: String,
-    /// When it was sent.
-    pub send_time: i64,
-    /// Whether it was recalled.
-    pub recalled: bool,
-    /// The payload, under the msgtype's key.
-    #[serde(flatten)]
-    pub payload: Map<String, Value>,
-}
+use crate::rejection::Rejection;
+use crate::store::{APP_ORIGIN, MessageRow};
 
 fn invalid_msgtoken(why: &str) -> Rejection {
     Rejection::with(ErrCode::INVALID_MSGTOKEN, why)
@@ -92,19 +67,13 @@ fn cut(s: &mut String, max: usize) {
 
 /// The row as `sync_msg` shows it.
 fn to_wire(row: &MessageRow) -> Message {
-    let origin = match row.origin {
-        Origin::Customer => message::Origin::Customer,
-        Origin::Event => message::Origin::Event,
-        Origin::Servicer => message::Origin::Servicer,
-        Origin::App => message::Origin::Other(0),
-    };
     // The payload was checked when it was stored: it goes out as stored, without a
     // round trip through its type (`Other` serializes it under its msgtype as is).
     let content = Content::Other {
         msgtype: row.msgtype.clone(),
         raw: row.content.clone(),
     };
-    let mut m = Message::new(row.msgid.clone(), row.send_time, origin, content);
+    let mut m = Message::new(row.msgid.clone(), row.send_time, row.origin, content);
     // Events carry the ids inside `event` only.
     if row.origin != Origin::Event {
         m.open_kfid = Some(row.open_kfid.clone());
@@ -116,7 +85,51 @@ fn to_wire(row: &MessageRow) -> Message {
     m
 }
 
-fn reject_key(open_kfid: &str, external_userid: &str) -> String {
+/// Who may recall a message: the one who sent it.
+#[derive(Clone, Copy)]
+pub(super) enum Sender<'a> {
+    /// The app, through `kf/send_msg` or `kf/send_msg_on_event`.
+    App,
+    /// The customer with this `external_userid`, from WeChat.
+    Customer(&'a str),
+    /// The servicer with this `userid`, from the WeCom app.
+    Servicer(&'a str),
+}
+
+impl Sender<'_> {
+    /// The refusal of a msgid that is not theirs.
+    fn not_theirs(self, msgid: &str, open_kfid: &str) -> Rejection {
+        let detail = match self {
+            Sender::App => {
+                format!("msgid {msgid:?} is not a message this kf account sent through the API")
+            }
+            Sender::Customer(id) => {
+                format!("msgid {msgid:?} is not a message customer {id:?} sent to {open_kfid}")
+            }
+            Sender::Servicer(id) => {
+                format!("msgid {msgid:?} is not a message servicer {id:?} sent to {open_kfid}")
+            }
+        };
+        Rejection::with(ErrCode::INVALID_PARAMETER, detail)
+    }
+
+    /// Whether `message` is theirs.
+    fn sent(self, message: &MessageRow) -> bool {
+        match self {
+            Sender::App => message.origin == APP_ORIGIN,
+            Sender::Customer(external_userid) => {
+                message.origin == Origin::Customer && message.external_userid == external_userid
+            }
+            Sender::Servicer(userid) => {
+                message.origin == Origin::Servicer
+                    && message.servicer_userid.as_deref() == Some(userid)
+            }
+        }
+    }
+}
+
+/// The setting that says a customer refuses an account's messages.
+pub(super) fn reject_key(open_kfid: &str, external_userid: &str) -> String {
     format!("reject:{open_kfid}:{external_userid}")
 }
 
@@ -157,7 +170,7 @@ impl World<'_> {
         content: Content,
         delivered: bool,
     ) -> Result<(), Rejection> {
-        let visible = origin != Origin::App;
+        let visible = origin != APP_ORIGIN;
         self.store.insert_message(MessageRow {
             seq: 0,
             msgid,
@@ -250,7 +263,7 @@ impl World<'_> {
         let mut page = Vec::new();
         for row in window.by_ref().take(limit) {
             last = row.seq;
-            if row.origin != Origin::App {
+            if row.origin != APP_ORIGIN {
                 page.push(to_wire(row));
             }
         }
@@ -318,7 +331,7 @@ impl World<'_> {
             open_kfid,
             external_userid,
             session_id,
-            Origin::App,
+            APP_ORIGIN,
             None,
             msgid.to_owned(),
             content,
@@ -462,20 +475,26 @@ impl World<'_> {
         msgid: &str,
     ) -> Result<(), Rejection> {
         self.managed_account(open_kfid, caller)?;
+        self.recall(open_kfid, msgid, Sender::App)?;
+        Ok(())
+    }
+
+    /// The recall rule, one for the API, the customer and the servicers: a sender
+    /// recalls only their own message, within 2 minutes of sending it; recalling it
+    /// again changes nothing. Answers the message when this call recalled it.
+    pub(super) fn recall(
+        &mut self,
+        open_kfid: &str,
+        msgid: &str,
+        sender: Sender<'_>,
+    ) -> Result<Option<MessageRow>, Rejection> {
         let sent = self
             .store
             .message(open_kfid, msgid)
-            .filter(|m| m.origin == Origin::App)
-            .ok_or_else(|| {
-                Rejection::with(
-                    ErrCode::INVALID_PARAMETER,
-                    format!(
-                        "msgid {msgid:?} is not a message this kf account sent through the API"
-                    ),
-                )
-            })?;
+            .filter(|m| sender.sent(m))
+            .ok_or_else(|| sender.not_theirs(msgid, open_kfid))?;
         if sent.recalled {
-            return Ok(());
+            return Ok(None);
         }
         if self.now - sent.send_time > RECALL_WINDOW_SECS {
             return Err(Rejection::with(
@@ -483,165 +502,8 @@ impl World<'_> {
                 "a message can be recalled within 2 minutes of sending",
             ));
         }
-        Ok(self.store.recall_message(open_kfid, msgid)?)
-    }
-
-    // ---- the customer's and the servicers' acts ----
-
-    /// A customer recalls their message (within 2 minutes): `user_recall_msg`.
-    pub(crate) fn customer_recalls(
-        &mut self,
-        external_userid: &str,
-        open_kfid: &str,
-        msgid: &str,
-    ) -> Result<(), Rejection> {
-        self.recall_own(open_kfid, external_userid, msgid, None)
-    }
-
-    /// A servicer recalls their message from the WeCom app: `servicer_recall_msg`.
-    pub(crate) fn servicer_recalls(
-        &mut self,
-        userid: &str,
-        open_kfid: &str,
-        msgid: &str,
-    ) -> Result<(), Rejection> {
-        let external_userid = self
-            .store
-            .message(open_kfid, msgid)
-            .map(|m| m.external_userid.clone())
-            .unwrap_or_default();
-        self.recall_own(open_kfid, &external_userid, msgid, Some(userid))
-    }
-
-    fn recall_own(
-        &mut self,
-        open_kfid: &str,
-        external_userid: &str,
-        msgid: &str,
-        servicer: Option<&str>,
-    ) -> Result<(), Rejection> {
-        self.account(open_kfid)?;
-        let (origin, who) = match servicer {
-            Some(userid) => (Origin::Servicer, format!("servicer {userid:?}")),
-            None => (Origin::Customer, format!("customer {external_userid:?}")),
-        };
-        let own = self
-            .store
-            .message(open_kfid, msgid)
-            .filter(|m| {
-                m.origin == origin
-                    && m.external_userid == external_userid
-                    && (servicer.is_none() || m.servicer_userid.as_deref() == servicer)
-            })
-            .ok_or_else(|| {
-                Rejection::with(
-                    ErrCode::INVALID_PARAMETER,
-                    format!("msgid {msgid:?} is not a message {who} sent to {open_kfid}"),
-                )
-            })?
-            .clone();
-        if own.recalled {
-            return Ok(());
-        }
-        if self.now - own.send_time > RECALL_WINDOW_SECS {
-            return Err(Rejection::with(
-                ErrCode::INVALID_PARAMETER,
-                "a message can be recalled within 2 minutes of sending",
-            ));
-        }
+        let sent = sent.clone();
         self.store.recall_message(open_kfid, msgid)?;
-        let mut recall = RecallMsg::new(msgid);
-        let event = match servicer {
-            Some(userid) => {
-                recall.servicer_userid = Some(userid.to_owned());
-                Event::ServicerRecallMsg(recall)
-            }
-            None => Event::UserRecallMsg(recall),
-        };
-        self.append_event(open_kfid, external_userid, own.session_id, event)?;
-        Ok(())
-    }
-
-    /// The customer refuses (or accepts again) the account's messages: while set,
-    /// sends still answer 0 and count, but never arrive (`msg_send_fail`, 10).
-    pub(crate) fn customer_rejects(
-        &mut self,
-        external_userid: &str,
-        open_kfid: &str,
-        reject: bool,
-    ) -> Result<(), Rejection> {
-        self.account(open_kfid)?;
-        self.known_customer(external_userid)?;
-        Ok(self
-            .store
-            .put_setting(&reject_key(open_kfid, external_userid), &reject)?)
-    }
-
-    /// A servicer rejects a customer's messages in the WeCom app (or stops):
-    /// `reject_customer_msg_switch_change`.
-    pub(crate) fn servicer_reject_switch(
-        &mut self,
-        userid: &str,
-        open_kfid: &str,
-        external_userid: &str,
-        reject: bool,
-    ) -> Result<(), Rejection> {
-        self.account(open_kfid)?;
-        if !self.serves(open_kfid, userid) {
-            return Err(Rejection::with(
-                ErrCode::NOT_A_SERVICER,
-                format!("{userid:?} is not a servicer of {open_kfid}"),
-            ));
-        }
-        self.known_customer(external_userid)?;
-        let session = self.store.session(open_kfid, external_userid).map(|s| s.id);
-        self.append_event(
-            open_kfid,
-            external_userid,
-            session,
-            Event::RejectSwitchChange(RejectSwitchChange::new(userid, reject)),
-        )?;
-        Ok(())
-    }
-
-    /// What the customer saw from the account, oldest first: the app's delivered sends
-    /// and the servicers' messages, each marked if recalled. The chat stays in the
-    /// customer's WeChat, so it stays readable after the account is deleted.
-    pub(crate) fn inbox(
-        &self,
-        open_kfid: &str,
-        external_userid: &str,
-    ) -> Result<Vec<InboxItem>, Rejection> {
-        if self.store.account(open_kfid).is_none()
-            && self
-                .store
-                .account_messages_after(open_kfid, 0)
-                .next()
-                .is_none()
-        {
-            self.account(open_kfid)?;
-        }
-        Ok(self
-            .store
-            .account_messages_after(open_kfid, 0)
-            .filter(|m| {
-                m.external_userid == external_userid
-                    && m.delivered
-                    && matches!(m.origin, Origin::App | Origin::Servicer)
-            })
-            .map(|m| {
-                let mut payload = Map::new();
-                payload.insert(m.msgtype.clone(), m.content.clone());
-                InboxItem {
-                    msgid: m.msgid.clone(),
-                    from: m.origin.name(),
-                    servicer_userid: m.servicer_userid.clone(),
-                    msgtype: m.msgtype.clone(),
-                    send_time: m.send_time,
-                    recalled: m.recalled,
-                    payload,
-                }
-            })
-            .collect())
+        Ok(Some(sent))
     }
 }

@@ -1,5 +1,7 @@
-//! The domain rules of 微信客服, one file per family. The API (`api/`) and the control
-//! plane (`control/`) both call them, so a simulated customer or a seeded account obeys
+//! The domain rules of 微信客服, one file per API family (mirroring `api/`), and a room
+//! per actor the control plane plays: `wechat.rs` for a customer in WeChat, `app.rs`
+//! for the servicers in the WeCom app. The API (`api/`) and the control plane
+//! (`control/`) both call them, so a simulated customer or a seeded account obeys
 //! exactly the rules an API call does.
 //!
 //! A [`World`] is the store locked for one rule, with the time read once: a rule reads,
@@ -10,6 +12,7 @@
 //! `Emulator::world` returns) hands the outbox to the pusher once the lock is released.
 
 mod account;
+mod app;
 mod console;
 mod customer;
 mod directory;
@@ -20,6 +23,7 @@ mod servicer;
 mod session;
 mod statistic;
 mod token;
+mod wechat;
 
 use std::sync::MutexGuard;
 
@@ -29,10 +33,10 @@ use crate::config::Config;
 use crate::store::{AgentId, CallbackRow, Store};
 
 pub use console::{ThreadView, WorldView};
-pub(crate) use customer::content;
 pub(crate) use media::Upload;
-pub use message::InboxItem;
 pub use session::RoutingMode;
+pub use wechat::InboxItem;
+pub(crate) use wechat::content;
 
 /// The app behind an access token.
 #[derive(Clone, Debug)]
@@ -87,7 +91,7 @@ impl<'a> World<'a> {
     }
 
     /// Record a committed visible item for the pusher.
-    fn became_visible(&mut self, open_kfid: &str) -> Result<(), crate::reply::Rejection> {
+    fn became_visible(&mut self, open_kfid: &str) -> Result<(), crate::rejection::Rejection> {
         if self.pushing {
             let token = self.issue_sync_token(open_kfid)?;
             self.outbox.push(Visible {

@@ -7,7 +7,7 @@ use wecom_kf_types::limits::{SERVICER_DEPARTMENTS_MAX_PER_ACCOUNT, SERVICERS_MAX
 
 use super::Caller;
 use super::World;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 
 fn targets(change: &ServicerChange) -> impl Iterator<Item = Target> + '_ {
     change

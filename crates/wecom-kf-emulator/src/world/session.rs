@@ -1,15 +1,12 @@
-//! Sessions and their state machine (docs/kf-api.md §4.4, §8): moves by the API
-//! (`kf/service_state/trans`), by servicers in the WeCom app (take, transfer, end,
-//! send) and by customers (a message starts a session), with the routing mode of each
-//! account and the corp's customer cap (95003).
+//! Sessions and their state machine (docs/kf-api.md §4.4, §8): the moves of
+//! `kf/service_state/trans`, what a customer's message does to a session (starts one
+//! from state 4, routed), the routing mode of each account and the corp's customer cap
+//! (95003). The servicers' moves in the WeCom app (`app.rs`) go through the same rules.
 //!
 //! The table of allowed moves is `ServiceState::check_move`, shared with the client.
 
 use serde::{Deserialize, Serialize};
 use wecom_kf_types::ErrCode;
-use wecom_kf_types::kf::message::{
-    ChangeType, Content, Event, ServicerStatusChange, ServingChange, SessionStatusChange,
-};
 use wecom_kf_types::kf::qualification::customer_cap;
 use wecom_kf_types::kf::send_msg_on_event::EventScenario;
 use wecom_kf_types::kf::service_state::{ServiceState, ServiceStateInfo};
@@ -18,8 +15,8 @@ use wecom_kf_types::limits::SESSION_WINDOW_SECS;
 use super::Caller;
 use super::World;
 use crate::ids;
-use crate::reply::Rejection;
-use crate::store::{MoveRow, MsgCodeRow, Origin, QUEUED_CODE, SessionRow, TAKEN_CODE};
+use crate::rejection::Rejection;
+use crate::store::{MoveRow, MsgCodeRow, QUEUED_CODE, SessionRow, TAKEN_CODE};
 
 /// How new sessions of an account are routed (docs/emulator-control.md, "Servicers").
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -50,7 +47,7 @@ fn routing_key(open_kfid: &str) -> String {
 
 /// 95014: not a servicer of the account (directly or through a department), or has
 /// not activated WeCom.
-fn not_a_servicer(userid: &str, open_kfid: &str) -> Rejection {
+pub(super) fn not_a_servicer(userid: &str, open_kfid: &str) -> Rejection {
     Rejection::with(
         ErrCode::NOT_A_SERVICER,
         format!("{userid:?} is not a servicer of {open_kfid} or has not activated WeCom"),
@@ -58,7 +55,7 @@ fn not_a_servicer(userid: &str, open_kfid: &str) -> Rejection {
 }
 
 /// 95016 for a transfer to the servicer who already serves the session.
-fn already_serves(userid: &str) -> Rejection {
+pub(super) fn already_serves(userid: &str) -> Rejection {
     Rejection::with(
         ErrCode::STATE_TRANSITION_NOT_ALLOWED,
         format!("{userid:?} already serves this session"),
@@ -189,7 +186,7 @@ impl World<'_> {
 
     /// Move a session, as allowed by the table, and issue its code: a reply code on the
     /// first move to 2 and on the first move to 3, an end code on every move to 4.
-    fn apply_move(
+    pub(super) fn apply_move(
         &mut self,
         mut row: SessionRow,
         to: ServiceState,
@@ -252,7 +249,7 @@ impl World<'_> {
 
     /// The session to move and its state, refusing a move the table forbids (95013 out
     /// of an ended session, 95016 otherwise).
-    fn movable(
+    pub(super) fn movable(
         &self,
         open_kfid: &str,
         external_userid: &str,
@@ -302,8 +299,6 @@ impl World<'_> {
         }
         self.apply_move(row, to, servicer, "kf/service_state/trans")
     }
-
-    // ---- the customer's side ----
 
     /// A customer's message: starts a session from state 4 (→ 0, then routed), opens
     /// the 48 h window and resets the 5-message quota. Answers the session's id.
@@ -395,242 +390,5 @@ impl World<'_> {
         self.account(open_kfid)?;
         let routing = Routing { mode, next: 0 };
         Ok(self.store.put_setting(&routing_key(open_kfid), &routing)?)
-    }
-
-    // ---- the servicers' side (the WeCom app) ----
-
-    /// A servicer acts in the app on a customer's session: the account, the servicer
-    /// (able to serve it) and the customer must exist.
-    fn acting(
-        &self,
-        open_kfid: &str,
-        userid: &str,
-        external_userid: &str,
-    ) -> Result<(), Rejection> {
-        self.account(open_kfid)?;
-        self.check_can_serve(open_kfid, userid)?;
-        self.known_customer(external_userid)
-    }
-
-    fn session_event(
-        &mut self,
-        kind: ChangeType,
-        row: &SessionRow,
-        old: Option<&str>,
-        new: Option<&str>,
-        msg_code: Option<&str>,
-    ) -> Result<(), Rejection> {
-        let mut change = SessionStatusChange::new(kind);
-        change.old_servicer_userid = old.map(str::to_owned);
-        change.new_servicer_userid = new.map(str::to_owned);
-        change.msg_code = msg_code.map(str::to_owned);
-        let event = Event::SessionStatusChange(change);
-        self.append_event(&row.open_kfid, &row.external_userid, Some(row.id), event)?;
-        Ok(())
-    }
-
-    /// A servicer takes a session from the queue (2 → 3, change_type 1).
-    pub(crate) fn servicer_take(
-        &mut self,
-        userid: &str,
-        open_kfid: &str,
-        external_userid: &str,
-    ) -> Result<Option<String>, Rejection> {
-        self.acting(open_kfid, userid, external_userid)?;
-        let (row, from) = self.current(open_kfid, external_userid);
-        let row = match (row, from) {
-            (Some(row), ServiceState::Queued) => row,
-            (_, ServiceState::Ended) => return Err(ErrCode::SESSION_ENDED.into()),
-            _ => {
-                return Err(Rejection::with(
-                    ErrCode::STATE_TRANSITION_NOT_ALLOWED,
-                    format!(
-                        "only a queued session (2) can be taken; it is in {}",
-                        from.number()
-                    ),
-                ));
-            }
-        };
-        // The event of a take always carries a reply code (change_type 1), even when
-        // the move to the queue already issued one to the app.
-        let code = match self.apply_move(
-            row.clone(),
-            ServiceState::Human,
-            Some(userid),
-            "a servicer took it from the queue in the WeCom app",
-        )? {
-            Some(code) => code,
-            None => self.issue_code(
-                open_kfid,
-                external_userid,
-                Some(row.id),
-                EventScenario::Taken,
-            )?,
-        };
-        let code = Some(code);
-        self.session_event(ChangeType::Taken, &row, None, Some(userid), code.as_deref())?;
-        Ok(code)
-    }
-
-    /// The session `userid` serves now (95016 if they do not serve it; 95013 if ended).
-    fn served_by(
-        &self,
-        userid: &str,
-        open_kfid: &str,
-        external_userid: &str,
-    ) -> Result<SessionRow, Rejection> {
-        let (row, state) = self.current(open_kfid, external_userid);
-        match row {
-            _ if state == ServiceState::Ended => Err(ErrCode::SESSION_ENDED.into()),
-            Some(row)
-                if state == ServiceState::Human
-                    && row.servicer_userid.as_deref() == Some(userid) =>
-            {
-                Ok(row)
-            }
-            _ => Err(Rejection::with(
-                ErrCode::STATE_TRANSITION_NOT_ALLOWED,
-                format!(
-                    "{userid:?} does not serve this session (state {})",
-                    state.number()
-                ),
-            )),
-        }
-    }
-
-    /// A servicer hands their session to another (3 → 3, change_type 2).
-    pub(crate) fn servicer_transfer(
-        &mut self,
-        userid: &str,
-        open_kfid: &str,
-        external_userid: &str,
-        to: &str,
-    ) -> Result<(), Rejection> {
-        self.acting(open_kfid, userid, external_userid)?;
-        let row = self.served_by(userid, open_kfid, external_userid)?;
-        if to == userid {
-            return Err(already_serves(userid));
-        }
-        self.check_can_serve(open_kfid, to)?;
-        self.apply_move(
-            row.clone(),
-            ServiceState::Human,
-            Some(to),
-            &format!("{userid} transferred it in the WeCom app"),
-        )?;
-        self.session_event(ChangeType::Transferred, &row, Some(userid), Some(to), None)
-    }
-
-    /// A servicer ends their session (3 → 4, change_type 3, with an end code).
-    pub(crate) fn servicer_end(
-        &mut self,
-        userid: &str,
-        open_kfid: &str,
-        external_userid: &str,
-    ) -> Result<Option<String>, Rejection> {
-        self.acting(open_kfid, userid, external_userid)?;
-        let row = self.served_by(userid, open_kfid, external_userid)?;
-        let code = self.apply_move(
-            row.clone(),
-            ServiceState::Ended,
-            None,
-            &format!("{userid} ended it in the WeCom app"),
-        )?;
-        self.session_event(ChangeType::Ended, &row, Some(userid), None, code.as_deref())?;
-        Ok(code)
-    }
-
-    /// A servicer writes from the app (origin 5). In an ended session (within 48 h of
-    /// the customer's last message) this reopens it with them (→ 3, change_type 4).
-    pub(crate) fn servicer_send(
-        &mut self,
-        userid: &str,
-        open_kfid: &str,
-        external_userid: &str,
-        content: Content,
-    ) -> Result<String, Rejection> {
-        self.acting(open_kfid, userid, external_userid)?;
-        let (row, state) = self.current(open_kfid, external_userid);
-        let Some(mut row) =
-            row.filter(|r| self.now - r.last_customer_msg_at <= SESSION_WINDOW_SECS)
-        else {
-            return Err(Rejection::with(
-                ErrCode::NO_CONSULTATION_IN_48H,
-                "the customer has not written in the last 48 hours",
-            ));
-        };
-        if state == ServiceState::Ended {
-            let old = row.servicer_userid.clone();
-            row.state = ServiceState::Human;
-            row.servicer_userid = Some(userid.to_owned());
-            row.ended_at = None;
-            self.store.update_session(row.clone())?;
-            self.record_move(
-                row.id,
-                ServiceState::Ended,
-                ServiceState::Human,
-                Some(userid.to_owned()),
-                &format!("{userid} wrote from the WeCom app after it ended"),
-            )?;
-            self.session_event(
-                ChangeType::Reentered,
-                &row,
-                old.as_deref(),
-                Some(userid),
-                None,
-            )?;
-        } else {
-            self.served_by(userid, open_kfid, external_userid)?;
-        }
-        self.append_message(
-            open_kfid,
-            external_userid,
-            Some(row.id),
-            Origin::Servicer,
-            Some(userid),
-            content,
-        )
-    }
-
-    /// A servicer starts or stops serving an account: a `servicer_status_change`
-    /// event, whose encoding is 1 serving / 2 stopped (list says 0 / 1).
-    pub(crate) fn set_serving_status(
-        &mut self,
-        userid: &str,
-        open_kfid: &str,
-        status: u8,
-        stop_type: u8,
-    ) -> Result<(), Rejection> {
-        self.account(open_kfid)?;
-        if !self.serves(open_kfid, userid) {
-            return Err(not_a_servicer(userid, open_kfid));
-        }
-        if status > 1 || stop_type > 1 {
-            return Err(Rejection::with(
-                ErrCode::INVALID_PARAMETER,
-                format!("status and stop_type must be 0 or 1, got {status} and {stop_type}"),
-            ));
-        }
-        let stop_type = if status == 1 { stop_type } else { 0 };
-        self.store.put_serving_status(
-            open_kfid,
-            userid,
-            crate::store::ServingStatus { status, stop_type },
-        )?;
-        self.append_event(
-            open_kfid,
-            "",
-            None,
-            Event::ServicerStatusChange(ServicerStatusChange::new(
-                userid,
-                if status == 0 {
-                    ServingChange::Serving
-                } else {
-                    ServingChange::Stopped
-                },
-                stop_type,
-            )),
-        )?;
-        Ok(())
     }
 }

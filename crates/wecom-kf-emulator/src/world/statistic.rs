@@ -9,9 +9,11 @@ use wecom_kf_types::kf::statistic::{
     CorpFigures, Daily, DayRange, ServicerFigures, china_midnight,
 };
 
+use wecom_kf_types::kf::message::Origin;
+
 use super::World;
-use crate::reply::Rejection;
-use crate::store::{MessageRow, Origin, SessionRow};
+use crate::rejection::Rejection;
+use crate::store::{APP_ORIGIN, MessageRow, SessionRow};
 
 #[allow(clippy::cast_precision_loss)] // counts in an emulator stay far below 2^52
 fn rate(part: usize, whole: usize) -> f64 {
@@ -110,7 +112,7 @@ impl World<'_> {
                 }
                 let answered_by_bot: HashSet<i64> = self
                     .messages_on(open_kfid, day)
-                    .filter(|m| m.origin == Origin::App && m.servicer_userid.is_none())
+                    .filter(|m| m.origin == APP_ORIGIN && m.servicer_userid.is_none())
                     .filter_map(|m| m.session_id)
                     .collect();
                 let moved_on = answered_by_bot

@@ -14,6 +14,7 @@ mod invariants;
 mod media;
 mod messages;
 mod properties;
+mod reset;
 mod robustness;
 mod servicers;
 mod sessions;

@@ -10,7 +10,7 @@ use wecom_kf_types::kf::account::{
 
 use crate::api::Handle;
 use crate::api::registry::Route;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::{Caller, Emulator};
 
 pub(crate) const ROUTES: &[Route] = &[
@@ -89,7 +89,7 @@ impl Handle for ListAccounts {
         {
             return Ok(bytes);
         }
-        let bytes = crate::reply::success(&Self::handle(emulator, caller, request)?)?;
+        let bytes = crate::http::reply::success(&Self::handle(emulator, caller, request)?)?;
         let mut cache = emulator.list_cache();
         if cache.len() > 1024 {
             cache.clear();

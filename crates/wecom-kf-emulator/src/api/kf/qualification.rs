@@ -5,7 +5,7 @@ use wecom_kf_types::kf::qualification::{CorpQualification, GetCorpQualification}
 
 use crate::api::Handle;
 use crate::api::registry::Route;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::{Caller, Emulator};
 
 pub(crate) const ROUTES: &[Route] = &[Route::json::<GetCorpQualification>()];

@@ -7,7 +7,7 @@ use wecom_kf_types::kf::statistic::{
 
 use crate::api::Handle;
 use crate::api::registry::Route;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::{Caller, Emulator};
 
 pub(crate) const ROUTES: &[Route] = &[

@@ -4,7 +4,7 @@ use wecom_kf_types::kf::sync_msg::{SyncMsg, SyncMsgResponse};
 
 use crate::api::Handle;
 use crate::api::registry::Route;
-use crate::reply::Rejection;
+use crate::rejection::Rejection;
 use crate::state::{Caller, Emulator};
 
 pub(crate) const ROUTES: &[Route] = &[Route::json::<SyncMsg>()];

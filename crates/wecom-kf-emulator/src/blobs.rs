@@ -14,7 +14,11 @@ use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::state::lock;
+/// The in-memory map stays consistent across a panic elsewhere: every change is one
+/// insert or remove.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// How much one read of a stored file hands to the socket.
 const READ_CHUNK: usize = 256 * 1024;

@@ -50,7 +50,7 @@ pub struct Call {
     pub latency_us: u64,
 }
 
-/// What a rejection answered, put on the response by [`crate::reply`] so the log need
+/// What a rejection answered, put on the response by [`crate::http::reply`] so the log need
 /// not read the body back.
 #[derive(Clone, Debug)]
 pub(crate) struct Outcome {
