@@ -290,11 +290,12 @@ function mediaNode(msgid, media) {
     }
     return picture;
   }
-  const icon = { voice: "🎤", video: "🎬" }[media.media_type] || "📄";
+  // Words, not emoji: a machine without an emoji font would show boxes.
+  const kind = { voice: "语音 voice", video: "视频 video" }[media.media_type] || "文件 file";
   return el("a", {
     href: url, download: media.filename, class: "attachment",
     dataset: { mediaId: media.media_id, mediaType: media.media_type, size: String(media.size) },
-  }, `${icon} ${media.filename}`, el("span", { class: "size" }, ` · ${size(media.size)}`));
+  }, el("span", { class: "kind" }, `${kind} `), media.filename, el("span", { class: "size" }, ` · ${size(media.size)}`));
 }
 
 function renderThread(thread) {

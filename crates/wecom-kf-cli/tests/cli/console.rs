@@ -112,11 +112,17 @@ async fn until(page: &Browser, expression: &str, what: &str) {
     }
 }
 
+/// The text of the element at `css`, read in one step in the page: finding it and then
+/// reading it could meet an element the live refresh has just replaced.
 async fn text(page: &Browser, css: &str) -> String {
-    match page.find(Locator::Css(css)).await {
-        Ok(element) => element.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
+    page.execute(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+        vec![json!(css)],
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_str().map(str::to_owned))
+    .unwrap_or_default()
 }
 
 async fn click(page: &Browser, css: &str) {

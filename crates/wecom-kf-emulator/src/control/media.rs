@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::body::Body;
+use axum::body::{Body, HttpBody as _};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -357,6 +357,9 @@ impl Command for GetMedia {
         let Some(file) = answer else {
             return (StatusCode::NOT_FOUND, "no such media").into_response();
         };
+        // A body of known size (bytes in memory) gets its Content-Length from hyper;
+        // a streamed file gets the recorded size.
+        let streamed = file.body.size_hint().exact().is_none();
         let mut response = Response::new(file.body);
         let h = response.headers_mut();
         h.insert(
@@ -364,7 +367,9 @@ impl Command for GetMedia {
             HeaderValue::from_str(&file.content_type)
                 .unwrap_or(HeaderValue::from_static("application/octet-stream")),
         );
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
+        if streamed {
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
+        }
         if let Ok(disposition) = HeaderValue::from_str(&content_disposition(&file.filename)) {
             h.insert(header::CONTENT_DISPOSITION, disposition);
         }
