@@ -263,17 +263,17 @@ async fn measure(
                 0 => {
                     figure
                         .measure(total, floor(&server.base_url, &uri, total, &Sink::Count))
-                        .await?
+                        .await?;
                 }
                 1 => {
                     figure
                         .measure(total, client(&app, &server.media_id, &Sink::Count))
-                        .await?
+                        .await?;
                 }
                 2 => {
                     figure
                         .measure(total, floor(&server.base_url, &uri, total, &floor_to_file))
-                        .await?
+                        .await?;
                 }
                 _ => {
                     // download_to resumes a part file and renames over nothing: start clean.
@@ -295,8 +295,13 @@ async fn measure(
     let floor_written = tokio::fs::read(&floor_file).await?;
     report.check("the floor wrote the same bytes", floor_written == expected);
     drop((expected, written, floor_written));
+    tabulate(&mut report, &figures, total, rounds);
+    Ok(report)
+}
 
-    let [floor_sink, client_sink, floor_disk, client_disk] = &figures;
+/// The section's tables: throughput and peak heap of each variant, and the ratios.
+fn tabulate(report: &mut Report, figures: &[Figures; 4], total: u64, rounds: usize) {
+    let [floor_sink, client_sink, floor_disk, client_disk] = figures;
     let limit = 2 * HYPER_READ_BUFFER;
     report.line(format!(
         "\n## 10. Media download: {total} bytes in {} Range chunks of at most {MEDIA_CHUNK_MAX_BYTES} bytes, {rounds} rounds (medians)\n",
@@ -357,5 +362,4 @@ async fn measure(
         client_disk.peak_heap < limit,
         "< 1",
     );
-    Ok(report)
 }
