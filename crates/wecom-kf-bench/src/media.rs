@@ -289,7 +289,7 @@ async fn measure(
     let expected = content(total);
     let written = tokio::fs::read(&client_file).await?;
     report.check(
-        "download_to wrote the 100 MB file byte for byte",
+        "download_to wrote the file byte for byte",
         written == expected,
     );
     let floor_written = tokio::fs::read(&floor_file).await?;
