@@ -7,6 +7,7 @@
 //! target/release/wecom-kf-bench --consumer # section 8 alone (add --quick to check it)
 //! target/release/wecom-kf-bench work       # instructions, cache misses, allocations per call (valgrind)
 //! target/release/wecom-kf-bench --knowledge # section 9 alone: `knowledge import` of 5,000 intents
+//! target/release/wecom-kf-bench --media     # section 10 alone: downloading 100 MB
 //! ```
 //!
 //! The emulator runs in a child process (this binary, re-run as `serve-emulator`), so
@@ -35,6 +36,7 @@ mod callbacks;
 mod consumer;
 mod knowledge;
 mod lanes;
+mod media;
 mod messages;
 mod work;
 
@@ -100,6 +102,9 @@ fn main() -> Result<(), BoxError> {
     if args.first().map(String::as_str) == Some("serve-emulator") {
         return serve_emulator();
     }
+    if args.first().map(String::as_str) == Some("serve-media-emulator") {
+        return media::serve(&args[1..]);
+    }
     if args.first().map(String::as_str) == Some("work") {
         return work::run(&args[1..]);
     }
@@ -119,6 +124,15 @@ fn main() -> Result<(), BoxError> {
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from)
         .or_else(|| sibling("wecom-kf"));
+    // `--media` measures section 10 alone (with an emulator of its own).
+    if args.iter().any(|a| a == "--media") {
+        let report = media::run(quick)?;
+        println!("{report}");
+        return match report.failed_checks {
+            0 => Ok(()),
+            n => Err(format!("{n} functional check(s) failed").into()),
+        };
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

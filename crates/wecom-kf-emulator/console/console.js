@@ -62,7 +62,10 @@ function notice(text, ok) {
 // A control-plane call. A non-zero errcode is shown as the API gave it, and thrown.
 async function call(method, path, body) {
   const init = { method, headers: {} };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    // The browser declares multipart/form-data with its boundary itself.
+    init.body = body;
+  } else if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -262,6 +265,39 @@ function describe(m) {
   return `[${m.msgtype}]`;
 }
 
+// "12.3 KB": a file's size as the page shows it.
+function size(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+// Pictures already shown, by msgid (one node per message: the same media may be sent
+// twice): the thread is rebuilt on every change, and a new <img> each time would fetch
+// and flicker.
+const pictures = new Map();
+
+// The file of a media message (the snapshot's MessageView.media): a picture, or its
+// name and size with a link that downloads it.
+function mediaNode(msgid, media) {
+  const url = `/__emulator/media/${enc(media.media_id)}`;
+  if (media.media_type === "image") {
+    let picture = pictures.get(msgid);
+    if (!picture) {
+      picture = el("a", { href: url, target: "_blank", class: "picture-link" },
+        el("img", { src: url, alt: media.filename, title: `${media.filename} · ${size(media.size)}`, class: "picture", dataset: { mediaId: media.media_id } }));
+      pictures.set(msgid, picture);
+    }
+    return picture;
+  }
+  // Words, not emoji: a machine without an emoji font would show boxes.
+  const kind = { voice: "语音 voice", video: "视频 video" }[media.media_type] || "文件 file";
+  return el("a", {
+    href: url, download: media.filename, class: "attachment",
+    dataset: { mediaId: media.media_id, mediaType: media.media_type, size: String(media.size) },
+  }, el("span", { class: "kind" }, `${kind} `), media.filename, el("span", { class: "size" }, ` · ${size(media.size)}`));
+}
+
 function renderThread(thread) {
   const box = $("thread");
   const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 30;
@@ -271,6 +307,8 @@ function renderThread(thread) {
     return;
   }
   const nickname = (S.snap.customers.find((c) => c.external_userid === S.customer) || {}).nickname;
+  const kept = new Set(thread.messages.map((m) => m.msgid));
+  for (const msgid of pictures.keys()) if (!kept.has(msgid)) pictures.delete(msgid);
   const rows = thread.messages.map((m) => {
     const who = m.origin === "customer" ? (nickname || "客户 customer")
       : m.origin === "app" ? "机器人 bot (API)"
@@ -278,7 +316,7 @@ function renderThread(thread) {
     const cls = ["msg", m.origin, m.recalled ? "recalled" : "", m.delivered ? "" : "undelivered"].join(" ");
     return el("div", { class: cls, dataset: { msgid: m.msgid, origin: m.origin }, title: time(m.send_time) },
       m.origin === "event" ? null : el("span", { class: "who" }, who + (m.recalled ? " · 已撤回 recalled" : "") + (m.delivered ? "" : " · 未送达 rejected")),
-      describe(m),
+      m.media ? mediaNode(m.msgid, m.media) : describe(m),
       m.origin === "customer" && !m.recalled ? el("a", { class: "recall", onclick: () => recall(m.msgid) }, " 撤回") : null);
   });
   put(box, 
@@ -409,6 +447,21 @@ function needConversation() {
   return { open_kfid: S.account, external_userid: S.customer };
 }
 
+async function sendFile(file) {
+  const { open_kfid, external_userid } = needConversation();
+  const limit = S.snap.customer_media_max_bytes;
+  if (file.size === 0 || file.size > limit) {
+    const why = file.size === 0 ? "文件为空 is empty" : `超过上限 is over the limit of ${limit} bytes`;
+    notice(`media: ${file.name} ${why} (${file.size} bytes)`);
+    throw new Error("file refused");
+  }
+  const form = new FormData();
+  form.append("media", file, file.name);
+  const up = await call("POST", `/__emulator/customers/${enc(external_userid)}/media`, form);
+  await call("POST", `/__emulator/customers/${enc(external_userid)}/send`,
+    { open_kfid, msgtype: up.type, [up.type]: { media_id: up.media_id } });
+}
+
 function recall(msgid) {
   act(() => call("POST", `/__emulator/customers/${enc(S.customer)}/recall`, { open_kfid: S.account, msgid }));
 }
@@ -457,6 +510,13 @@ function bind() {
     $("compose").value = "";
   });
   $("send").onclick = send;
+  // Picking a file sends it, as WeChat does: uploaded as the customer's media, then
+  // sent as a message of the type the emulator gave it (image, voice, video or file).
+  $("compose-file").onchange = (e) => {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (file) act(() => sendFile(file), `已发送 sent ${file.name}`);
+  };
   $("compose").onkeydown = (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); } };
   $("take").onclick = () => act(() => call("POST", `/__emulator/servicers/${enc(servicer())}/take`, needConversation()));
   $("end").onclick = () => act(() => call("POST", `/__emulator/servicers/${enc(servicer())}/end`, needConversation()));

@@ -112,11 +112,17 @@ async fn until(page: &Browser, expression: &str, what: &str) {
     }
 }
 
+/// The text of the element at `css`, read in one step in the page: finding it and then
+/// reading it could meet an element the live refresh has just replaced.
 async fn text(page: &Browser, css: &str) -> String {
-    match page.find(Locator::Css(css)).await {
-        Ok(element) => element.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
+    page.execute(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+        vec![json!(css)],
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_str().map(str::to_owned))
+    .unwrap_or_default()
 }
 
 async fn click(page: &Browser, css: &str) {
@@ -435,6 +441,250 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
             "an empty emulator",
         )
         .await;
+
+        page.close().await.unwrap();
+        let _ = stop.send(true);
+        consumer.await.unwrap().unwrap();
+    });
+}
+
+/// A 24-bit BMP of `width` × `height` with a pattern in it: a picture the browser draws,
+/// with bytes of its own (the bot answers with another one, the emulator's PNG).
+fn bmp(width: u32, height: u32) -> Vec<u8> {
+    let row = (width * 3).div_ceil(4) * 4;
+    let pixels = row * height;
+    let mut out = Vec::with_capacity(54 + pixels as usize);
+    out.extend_from_slice(b"BM");
+    out.extend_from_slice(&(54 + pixels).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&54u32.to_le_bytes());
+    out.extend_from_slice(&40u32.to_le_bytes());
+    out.extend_from_slice(&width.to_le_bytes());
+    out.extend_from_slice(&height.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&24u16.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&pixels.to_le_bytes());
+    out.extend_from_slice(&[0; 16]);
+    for y in 0..height {
+        for x in 0..width {
+            let stripe = u8::from((x / 10 + y / 10) % 2 == 0);
+            // Blue, green, red.
+            out.extend_from_slice(&[40 + 150 * stripe, 190, 90 + (x % 160) as u8]);
+        }
+        out.resize(out.len() + (row - width * 3) as usize, 0);
+    }
+    out
+}
+
+/// The bytes behind the page's `selector` (an `<img>`'s `src` or a link's `href`), as
+/// the page itself fetches them from the emulator, with the answer's
+/// Content-Disposition.
+async fn fetched(page: &Browser, selector: &str) -> (Vec<u8>, String) {
+    let answer = page
+        .execute_async(
+            "const [css, done] = arguments; const e = document.querySelector(css); \
+             fetch(e.src || e.href).then(async r => done([Array.from(new Uint8Array(await r.arrayBuffer())), r.headers.get('content-disposition') || ''])).catch(err => done([[], String(err)]));",
+            vec![json!(selector)],
+        )
+        .await
+        .unwrap();
+    let bytes = answer[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| u8::try_from(b.as_u64().unwrap()).unwrap())
+        .collect();
+    (bytes, answer[1].as_str().unwrap_or_default().to_owned())
+}
+
+/// The media bot: downloads what the customer sent (and tells the test what it read),
+/// answers a picture with a picture it uploads, and a file with a line naming it.
+fn media_bot(
+    client: wecom_kf::Client,
+    read: mpsc::UnboundedSender<(String, Option<String>, Vec<u8>)>,
+) -> impl wecom_kf::consumer::Handler {
+    use futures_util::TryStreamExt as _;
+    use wecom_kf::media::Media as Upload;
+    use wecom_kf::types::kf::message::Media;
+    use wecom_kf::types::media::MediaType;
+    move |message: Message| {
+        let (client, read) = (client.clone(), read.clone());
+        async move {
+            let (Some(kfid), Some(who)) = (message.open_kfid(), message.external_userid()) else {
+                return Ok(());
+            };
+            let failed = |e: wecom_kf::Error| HandlerError::new(e.to_string());
+            let media = match &message.content {
+                Content::Image(m) | Content::File(m) if message.origin == Origin::Customer => m,
+                _ => return Ok(()),
+            };
+            let download = client
+                .media()
+                .download(&media.media_id)
+                .await
+                .map_err(failed)?;
+            let filename = download.filename().map(str::to_owned);
+            let bytes: Vec<u8> = download
+                .map_ok(|b| b.to_vec())
+                .try_concat()
+                .await
+                .map_err(failed)?;
+            let len = bytes.len();
+            let _ = read.send((
+                message.content.msgtype().to_owned(),
+                filename.clone(),
+                bytes,
+            ));
+            let answer = if matches!(message.content, Content::Image(_)) {
+                let uploaded = client
+                    .media()
+                    .upload(
+                        MediaType::Image,
+                        Upload::bytes("reply.png", wecom_kf_emulator::DEFAULT_AVATAR_PNG),
+                    )
+                    .await
+                    .map_err(failed)?;
+                Content::Image(Media::new(uploaded.media_id))
+            } else {
+                Content::text(format!(
+                    "收到文件 {} ({len} bytes)",
+                    filename.unwrap_or_default()
+                ))
+            };
+            client
+                .message()
+                .send(kfid, who, answer)
+                .await
+                .map_err(failed)?;
+            Ok(())
+        }
+    }
+}
+
+/// What the media bot read next: (msgtype, filename, bytes).
+async fn bot_read(
+    read: &mut mpsc::UnboundedReceiver<(String, Option<String>, Vec<u8>)>,
+) -> (String, Option<String>, Vec<u8>) {
+    tokio::time::timeout(Duration::from_secs(15), read.recv())
+        .await
+        .expect("the bot read the customer's media in time")
+        .expect("the bot is running")
+}
+
+#[test]
+fn the_console_in_a_browser_sends_a_picture_and_a_file_and_shows_the_bots_picture() {
+    let Some(driver) = driver() else { return };
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    runtime.block_on(async {
+        let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())
+            .await
+            .unwrap();
+        let base = em.base_url().to_owned();
+        let client = demo_client(&base);
+        let kfid = app_account(&client, "售后客服").await;
+        let who = reqwest::Client::new()
+            .post(format!("{base}/__emulator/customers"))
+            .json(&json!({"nickname": "小红"}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["external_userid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // The bot polls (no callback here): every 200 ms.
+        let (read_tx, mut read) = mpsc::unbounded_channel();
+        let (_triggers, trigger_rx) = mpsc::channel(1);
+        let mut config = ConsumerConfig::default();
+        config.poll_interval = Duration::from_millis(200);
+        let store = SqliteStore::open(dir.path().join("consumer.db")).unwrap();
+        let (stop, shutdown) = watch::channel(false);
+        let consumer = Consumer::new(client.clone(), store, media_bot(client.clone(), read_tx), config);
+        let consumer = tokio::spawn(consumer.run(vec![kfid.clone()], trigger_rx, shutdown));
+
+        let page = browser(&driver, &dir.path().join("chromium"), 1280).await;
+        page.goto(&format!("{base}/__emulator/console#kf={kfid}&c={who}")).await.unwrap();
+        until(&page, "document.body.dataset.ready && document.getElementById('live').className === 'on'", "the console").await;
+
+        // 1. The customer picks a picture: it is uploaded and sent, shown as a picture,
+        // and the bot reads the same bytes.
+        let picture = bmp(120, 80);
+        let picture_path = dir.path().join("订单截图.bmp");
+        std::fs::write(&picture_path, &picture).unwrap();
+        let input = page.find(Locator::Css("#compose-file")).await.unwrap();
+        input.send_keys(picture_path.to_str().unwrap()).await.unwrap();
+        until(
+            &page,
+            "[...document.querySelectorAll('#thread .msg.customer img.picture')].some(i => i.complete && i.naturalWidth === 120 && i.naturalHeight === 80)",
+            "the customer's picture drawn",
+        )
+        .await;
+        let (shown, disposition) = fetched(&page, "#thread .msg.customer img.picture").await;
+        assert!(shown == picture, "the page's picture is the file ({} bytes of {})", shown.len(), picture.len());
+        assert!(disposition.contains("filename*=UTF-8''%E8%AE%A2%E5%8D%95"), "{disposition}");
+        let (msgtype, filename, bytes) = bot_read(&mut read).await;
+        assert_eq!((msgtype.as_str(), filename.as_deref()), ("image", Some("订单截图.bmp")));
+        assert!(bytes == picture, "the bot downloaded the file");
+
+        // 2. The bot's answer, a picture it uploaded, is drawn too.
+        until(
+            &page,
+            "[...document.querySelectorAll('#thread .msg.app img.picture')].some(i => i.complete && i.naturalWidth > 0)",
+            "the bot's picture drawn",
+        )
+        .await;
+        let (shown, _) = fetched(&page, "#thread .msg.app img.picture").await;
+        assert!(shown == wecom_kf_emulator::DEFAULT_AVATAR_PNG, "the bot's picture is what it uploaded");
+
+        // 3. A file: its name (shown as text, not markup) and size, and a link to it.
+        let file: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+        // Markup in a name (no '/': it is a file name) must show as text.
+        let name = "<b onclick=x>报价单 v2.pdf";
+        let file_path = dir.path().join(name);
+        std::fs::write(&file_path, &file).unwrap();
+        input.send_keys(file_path.to_str().unwrap()).await.unwrap();
+        let attachment = "#thread .msg.customer a.attachment";
+        until(
+            &page,
+            &format!("(a => a && a.textContent.includes({name}) && a.textContent.includes('2.9 KB') && a.dataset.size === '3000' && a.download === {name})(document.querySelector('{attachment}'))", name = json!(name)),
+            "the file's name and size",
+        )
+        .await;
+        let marked_up = page
+            .execute("return document.querySelectorAll('#thread b').length;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(marked_up, 0, "a file name is text, never markup");
+        let (linked, disposition) = fetched(&page, attachment).await;
+        assert!(linked == file, "the link gives the file");
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        let (msgtype, filename, bytes) = bot_read(&mut read).await;
+        assert_eq!((msgtype.as_str(), filename.as_deref()), ("file", Some(name)));
+        assert!(bytes == file);
+        until(
+            &page,
+            "[...document.querySelectorAll('#thread .msg.app')].some(m => m.textContent.includes('收到文件') && m.textContent.includes('3000 bytes'))",
+            "the bot's answer to the file",
+        )
+        .await;
+        screenshot(&page, "console-media.png").await;
+
+        // An empty file is refused in the page, before any request, naming the limit.
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&empty, b"").unwrap();
+        page.execute("performance.clearResourceTimings();", vec![]).await.unwrap();
+        input.send_keys(empty.to_str().unwrap()).await.unwrap();
+        until(&page, "document.getElementById('notice').textContent.includes('empty.txt') && document.getElementById('notice').textContent.includes('(0 bytes)')", "the empty file refused").await;
+        let sent = page
+            .execute("return performance.getEntriesByType('resource').filter(e => /customers\\/[^/]+\\/(media|send)$/.test(new URL(e.name).pathname)).length;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(sent, 0, "nothing was uploaded or sent");
 
         page.close().await.unwrap();
         let _ = stop.send(true);

@@ -113,6 +113,8 @@ pub struct SnapshotView {
     pub diagnosed: Vec<i64>,
     /// How many calls the log keeps; the page keeps no more.
     pub kept_calls: usize,
+    /// The largest file a customer may send from the page.
+    pub customer_media_max_bytes: u64,
 }
 
 impl Command for Snapshot {
@@ -129,6 +131,7 @@ impl Command for Snapshot {
             last_call: emulator.calls().last_id(),
             diagnosed: DIAGNOSED.iter().map(|c| c.get()).collect(),
             kept_calls: crate::http::calls::KEPT,
+            customer_media_max_bytes: super::CUSTOMER_MEDIA_MAX_BYTES,
         })
     }
 }

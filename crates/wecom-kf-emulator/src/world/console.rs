@@ -8,6 +8,7 @@ use serde_json::Value;
 use wecom_kf_types::ErrCode;
 use wecom_kf_types::kf::service_state::{ServiceState, ServiceStateInfo, explain};
 use wecom_kf_types::limits::{SENDS_PER_CUSTOMER_MESSAGE, SESSION_WINDOW_SECS};
+use wecom_kf_types::media::MediaType;
 
 use super::{RoutingMode, World};
 use crate::rejection::Rejection;
@@ -116,6 +117,25 @@ pub struct MessageView {
     pub recalled: bool,
     /// Whether it reached the customer.
     pub delivered: bool,
+    /// The file of an `image`, `voice`, `video` or `file` message, when its media id
+    /// is one the emulator holds (a customer's message may name any id).
+    pub media: Option<MediaView>,
+}
+
+/// The file a media message carries, for the page to show it (a picture, or a name and
+/// a size with a link) from `GET /__emulator/media/{media_id}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct MediaView {
+    /// The media id.
+    pub media_id: String,
+    /// `image`, `voice`, `video` or `file`.
+    pub media_type: MediaType,
+    /// The name the uploader gave.
+    pub filename: String,
+    /// Bytes.
+    pub size: u64,
+    /// What it is served as.
+    pub content_type: String,
 }
 
 /// Why a call was refused, from the session's state now.
@@ -236,8 +256,23 @@ impl World<'_> {
         }
     }
 
-    fn message_view(row: &MessageRow) -> MessageView {
+    /// The file of a media message, read from the store's record of its media id.
+    fn media_view(&self, row: &MessageRow) -> Option<MediaView> {
+        let kind: MediaType = row.msgtype.parse().ok()?;
+        let media_id = row.content.get("media_id")?.as_str()?;
+        let media = self.store.media(media_id)?;
+        Some(MediaView {
+            media_id: media_id.to_owned(),
+            media_type: kind,
+            filename: media.filename.clone(),
+            size: media.size,
+            content_type: media.content_type.clone(),
+        })
+    }
+
+    fn message_view(&self, row: &MessageRow) -> MessageView {
         MessageView {
+            media: self.media_view(row),
             msgid: row.msgid.clone(),
             origin: row.origin.name(),
             servicer_userid: row.servicer_userid.clone(),
@@ -267,7 +302,7 @@ impl World<'_> {
         let skipped = all.len().saturating_sub(THREAD_MESSAGES);
         let messages = all[skipped..]
             .iter()
-            .map(|m| Self::message_view(m))
+            .map(|m| self.message_view(m))
             .collect();
         let (row, state) = self.current(open_kfid, external_userid);
         let session = row.as_ref().map(|r| self.session_view(r));
