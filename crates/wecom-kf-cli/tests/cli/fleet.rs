@@ -284,8 +284,13 @@ fn three_serve_processes_share_thirty_accounts_fairly_through_a_kill_and_a_resta
     );
     let taken_over = killed.elapsed();
     // The lease runs out within LEASE_SECS, the heartbeat too; the others see it at
-    // their next heartbeat (a third of the lease) and take the accounts at once.
-    let bound = Duration::from_secs(LEASE_SECS + POLL_SECS + 3);
+    // their next heartbeat (a third of the lease) and take the accounts at their next
+    // poll. The margin is for a loaded machine: `cargo test --workspace` runs this
+    // beside fifty other tests on two cores, where 3 s was once not enough. What the
+    // bound rules out is a takeover that waits for anything but the lease (a restart,
+    // a re-list period, a second lease).
+    let bound = Duration::from_secs(LEASE_SECS + POLL_SECS + 8);
+    eprintln!("fleet: the two left took the dead member's accounts after {taken_over:?}");
     assert!(
         taken_over <= bound,
         "taken over after {taken_over:?} (bound {bound:?})"
@@ -349,9 +354,10 @@ fn serve_consumes_an_account_created_after_it_started_and_drops_a_deleted_one() 
     });
     let took = created.elapsed();
     assert!(answered, "the account created later is served");
-    // One re-list period, and a poll and an exec of margin.
+    // One re-list period, and a poll, an exec and a loaded machine of margin (this
+    // runs beside fifty other tests on two cores); serve's default period is 300 s.
     assert!(
-        took <= Duration::from_secs(RELIST_SECS + 3),
+        took <= Duration::from_secs(RELIST_SECS + 6),
         "served after {took:?}"
     );
     assert_eq!(
