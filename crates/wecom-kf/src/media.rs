@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::Stream;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt as _};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use wecom_kf_types::limits::MEDIA_CHUNK_MAX_BYTES;
 pub use wecom_kf_types::media::safe_file_name;
 use wecom_kf_types::media::{
@@ -717,8 +717,6 @@ impl MediaApi {
         mut progress: impl FnMut(u64, u64) + Send,
     ) -> Result<Downloaded, Error> {
         use futures_util::TryStreamExt as _;
-        use tokio::io::AsyncWriteExt as _;
-
         GetMedia::new(media_id).validate()?;
         let part = match dest {
             Dest::File(path) => part_path(path, media_id),
@@ -747,17 +745,17 @@ impl MediaApi {
             .await
             .map_err(save)?;
         file.set_len(have).await.map_err(save)?;
-        let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
-        file.seek(std::io::SeekFrom::Start(have))
-            .await
-            .map_err(save)?;
+        let mut file = file.into_std().await;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(have)).map_err(save)?;
+        let mut writer = ChunkWriter::new(file);
         let mut written = have;
         progress(written, total);
         let failed = loop {
             match download.try_next().await {
                 Ok(Some(chunk)) => {
-                    file.write_all(&chunk).await.map_err(save)?;
-                    written += chunk.len() as u64;
+                    let len = chunk.len() as u64;
+                    writer.write(chunk).await.map_err(save)?;
+                    written += len;
                     progress(written, total);
                 }
                 Ok(None) => break None,
@@ -765,7 +763,7 @@ impl MediaApi {
             }
         };
         // What arrived stays in the part file for the next call to resume.
-        file.flush().await.map_err(save)?;
+        let file = writer.finish().await.map_err(save)?;
         if let Some(err) = failed {
             return Err(err);
         }
@@ -796,6 +794,50 @@ impl MediaApi {
             content_type: download.content_type,
             filename: download.filename,
         })
+    }
+}
+
+/// Writes a download's chunks to its part file on a blocking thread, straight from the
+/// `Bytes` the connection handed over: no second buffer holds them. One write is in
+/// flight while the next chunk is read, so the heap holds at most the chunk being
+/// written and the connection's read buffer, whatever the file's size.
+struct ChunkWriter {
+    file: Option<std::fs::File>,
+    in_flight: Option<tokio::task::JoinHandle<(std::fs::File, std::io::Result<()>)>>,
+}
+
+impl ChunkWriter {
+    fn new(file: std::fs::File) -> Self {
+        Self {
+            file: Some(file),
+            in_flight: None,
+        }
+    }
+
+    /// Wait for the write in flight, then start writing `chunk`.
+    async fn write(&mut self, chunk: Bytes) -> std::io::Result<()> {
+        let mut file = self.settle().await?;
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            let done = std::io::Write::write_all(&mut file, &chunk);
+            (file, done)
+        }));
+        Ok(())
+    }
+
+    /// Wait for the last write and give the file back.
+    async fn finish(mut self) -> std::io::Result<std::fs::File> {
+        self.settle().await
+    }
+
+    async fn settle(&mut self) -> std::io::Result<std::fs::File> {
+        if let Some(write) = self.in_flight.take() {
+            let (file, done) = write.await.map_err(std::io::Error::other)?;
+            done?;
+            return Ok(file);
+        }
+        self.file
+            .take()
+            .ok_or_else(|| std::io::Error::other("the part file was lost after a failed write"))
     }
 }
 
