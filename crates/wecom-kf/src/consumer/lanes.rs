@@ -38,6 +38,26 @@ struct Watermark {
     pages: VecDeque<(String, usize)>,
 }
 
+/// Handled marks waiting for the next group write: the lanes that finish together
+/// share one store write (one transaction per message was the consumer's cost).
+#[derive(Default)]
+struct Marks {
+    /// The msgid and page of each message handled but not yet recorded.
+    queue: Vec<(String, u64)>,
+    /// How many marks were ever queued: a lane's ticket is this count after its own.
+    queued: u64,
+}
+
+/// How a run of the handler over a lane's batch ended.
+enum Outcome {
+    /// The handler took them: record them as handled.
+    Handled,
+    /// They failed every attempt and are in the dead letters (which records them).
+    DeadLettered,
+    /// Stopped during a backoff: nothing recorded, read again next time.
+    Stopped,
+}
+
 /// Why a sync stopped.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum SyncError {
@@ -59,6 +79,10 @@ struct Shared<S, H> {
     /// Each customer's waiting messages; a lane exists while its entry does.
     lanes: Mutex<HashMap<String, VecDeque<Item>>>,
     watermark: tokio::sync::Mutex<Watermark>,
+    marks: Mutex<Marks>,
+    /// Every ticket up to this one is recorded. Held while a group write is out:
+    /// lanes wait on it for theirs.
+    recorded: tokio::sync::Mutex<u64>,
     renewed: tokio::sync::Mutex<Instant>,
     /// A lane's store failed (or the lease was lost): the tenure ends.
     failure: Mutex<Option<StoreError>>,
@@ -102,6 +126,8 @@ impl<S: Store, H: BatchHandler> Tenure<S, H> {
                 in_flight,
                 lanes: Mutex::new(HashMap::new()),
                 watermark: tokio::sync::Mutex::new(Watermark::default()),
+                marks: Mutex::new(Marks::default()),
+                recorded: tokio::sync::Mutex::new(0),
                 renewed: tokio::sync::Mutex::new(Instant::now()),
                 failure: Mutex::new(None),
                 failed: AtomicBool::new(false),
@@ -216,7 +242,7 @@ impl<S: Store, H: BatchHandler> Tenure<S, H> {
                 });
             }
             if nothing {
-                shared.advance(index, 0).await?;
+                shared.advance(&[]).await?;
             }
             let more = page.more();
             self.read_cursor = Some(page.next_cursor);
@@ -334,32 +360,85 @@ impl<S: Store, H: BatchHandler> Shared<S, H> {
             let n = batch.len();
             let result = self.deliver(&batch).await;
             self.metrics.waiting_sub(&self.lease.open_kfid, n);
-            match result {
-                Ok(true) => {
-                    for item in &batch {
-                        if let Err(err) = self.advance(item.page, 1).await {
-                            self.fail(err);
-                            return;
-                        }
-                    }
+            let result = match result {
+                Ok(Outcome::Handled) => self.record(&batch).await,
+                Ok(Outcome::DeadLettered) => {
+                    let pages: Vec<u64> = batch.iter().map(|item| item.page).collect();
+                    self.advance(&pages).await
                 }
-                // Stopped in a backoff: not recorded, read again next time.
-                Ok(false) => {}
-                Err(err) => {
-                    self.fail(err);
-                    return;
-                }
+                Ok(Outcome::Stopped) => Ok(()),
+                Err(err) => Err(err),
+            };
+            if let Err(err) = result {
+                self.fail(err);
+                return;
             }
         }
     }
 
-    /// `done` messages of page `index` are handled: commit the cursor of every page
-    /// up to the first one with something left.
-    async fn advance(&self, index: u64, done: usize) -> Result<(), StoreError> {
+    /// Record `batch` as handled, in one store write with whatever other lanes queued
+    /// meanwhile (a group commit): the first lane to find no write out takes every mark
+    /// queued and writes them; a lane whose mark went in another's write goes on.
+    /// Then the watermark moves past them. A group write that fails ends the tenure
+    /// before any lane waiting on it goes on: its marks are not known to be recorded,
+    /// so their messages run again from the committed cursor.
+    async fn record(&self, batch: &[Item]) -> Result<(), StoreError> {
+        let ticket = {
+            let mut marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner);
+            marks.queue.extend(
+                batch
+                    .iter()
+                    .map(|item| (item.message.msgid.clone(), item.page)),
+            );
+            marks.queued += batch.len() as u64;
+            marks.queued
+        };
+        let mut recorded = self.recorded.lock().await;
+        if *recorded >= ticket {
+            return Ok(());
+        }
+        // Lanes that are ready to record too join this write.
+        tokio::task::yield_now().await;
+        let (group, upto) = {
+            let mut marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner);
+            (std::mem::take(&mut marks.queue), marks.queued)
+        };
+        // Empty: a failed write took this lane's mark, and the tenure is ending.
+        if group.is_empty() {
+            return Ok(());
+        }
+        let msgids: Vec<&str> = group.iter().map(|(msgid, _)| msgid.as_str()).collect();
+        if let Err(err) = self.store.mark_all_handled(&self.lease, &msgids).await {
+            // Before any lane waiting on this write goes on.
+            self.fail(err);
+            return Ok(());
+        }
+        *recorded = upto;
+        drop(recorded);
+        let pages: Vec<u64> = group.iter().map(|(_, page)| *page).collect();
+        self.advance(&pages).await
+    }
+
+    /// The lease was taken over.
+    fn fenced(&self) -> StoreError {
+        StoreError::Fenced {
+            open_kfid: self.lease.open_kfid.clone(),
+            fence: self.lease.fence,
+        }
+    }
+
+    /// A message of each page in `done` (one entry per message) is handled or
+    /// dead-lettered: commit the cursor of every page up to the first one with
+    /// something left.
+    async fn advance(&self, done: &[u64]) -> Result<(), StoreError> {
         let mut mark = self.watermark.lock().await;
-        let at = usize::try_from(index - mark.first).unwrap_or(usize::MAX);
-        if let Some(page) = mark.pages.get_mut(at) {
-            page.1 = page.1.saturating_sub(done);
+        for &index in done {
+            let at = index
+                .checked_sub(mark.first)
+                .and_then(|at| usize::try_from(at).ok());
+            if let Some(page) = at.and_then(|at| mark.pages.get_mut(at)) {
+                page.1 = page.1.saturating_sub(1);
+            }
         }
         let mut cursor = None;
         while mark.pages.front().is_some_and(|p| p.1 == 0) {
@@ -396,16 +475,13 @@ impl<S: Store, H: BatchHandler> Shared<S, H> {
                 *renewed = started;
                 Ok(())
             }
-            _ => Err(StoreError::Fenced {
-                open_kfid: self.lease.open_kfid.clone(),
-                fence: self.lease.fence,
-            }),
+            _ => Err(self.fenced()),
         }
     }
 
-    /// The handler, retried with backoff, then every msgid recorded or dead-lettered.
-    /// `Ok(false)`: stopped during a backoff, nothing recorded.
-    async fn deliver(&self, batch: &[Item]) -> Result<bool, StoreError> {
+    /// The handler, retried with backoff; past `max_attempts`, every message to the
+    /// dead letters.
+    async fn deliver(&self, batch: &[Item]) -> Result<Outcome, StoreError> {
         let mut backoff = self.config.initial_backoff;
         let mut attempt = 0;
         let mut shutdown = self.shutdown.clone();
@@ -424,14 +500,7 @@ impl<S: Store, H: BatchHandler> Shared<S, H> {
                 result
             };
             match result {
-                Ok(()) => {
-                    for item in batch {
-                        self.store
-                            .mark_handled(&self.lease, &item.message.msgid)
-                            .await?;
-                    }
-                    return Ok(true);
-                }
+                Ok(()) => return Ok(Outcome::Handled),
                 Err(err) if attempt >= self.config.max_attempts => {
                     let at = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
@@ -449,14 +518,14 @@ impl<S: Store, H: BatchHandler> Shared<S, H> {
                         self.store.dead_letter(&self.lease, letter).await?;
                         self.metrics.dead_letters.fetch_add(1, Ordering::Relaxed);
                     }
-                    return Ok(true);
+                    return Ok(Outcome::DeadLettered);
                 }
                 Err(err) => {
                     tracing::info!(%open_kfid, msgid = %batch[0].message.msgid, attempt, error = %err, "handler failed; retrying");
                     // The backoff holds this lane only, and no run slot; shutdown cuts it.
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.wait_for(|stop| *stop) => return Ok(false),
+                        _ = shutdown.wait_for(|stop| *stop) => return Ok(Outcome::Stopped),
                     }
                     backoff = (backoff * 2).min(self.config.max_backoff);
                 }

@@ -25,9 +25,11 @@
 //! lost its lease cannot commit over the one that holds it.
 //!
 //! **The window.** A message is handed to the handler twice only if the process dies
-//! after the handler succeeded and before the store recorded its msgid (one store
-//! write, a few hundred microseconds on SQLite; with lanes, up to `max_in_flight`
-//! messages can be in that window at once). Make replies idempotent with a msgid
+//! after the handler succeeded and before the store recorded its msgid. The lanes
+//! that finish together share one store write (a group commit): a lane's mark waits
+//! for at most the write already out and then its own, a few hundred microseconds on
+//! SQLite, and up to `max_in_flight` messages can be in that window at once. Make
+//! replies idempotent with a msgid
 //! derived from the message ([`reply_msgid`]) and even that second run sends nothing
 //! twice.
 //!
@@ -192,6 +194,32 @@ pub trait Store: Send + Sync + 'static {
         msgid: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Record several messages as handled in one write, where the store can: the lanes
+    /// that finish together share it (one transaction per message was the consumer's
+    /// cost on SQLite). All are recorded or, on an error, possibly some: a message not
+    /// recorded is handled again after a crash, never lost. The default records them
+    /// one by one.
+    ///
+    /// ```no_run
+    /// # async fn f(store: wecom_kf::consumer::SqliteStore, lease: wecom_kf::consumer::Lease) -> Result<(), wecom_kf::consumer::StoreError> {
+    /// use wecom_kf::consumer::Store;
+    ///
+    /// store.mark_all_handled(&lease, &["msgid-1", "msgid-2"]).await?;
+    /// # Ok(()) }
+    /// ```
+    fn mark_all_handled(
+        &self,
+        lease: &Lease,
+        msgids: &[&str],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for msgid in msgids {
+                self.mark_handled(lease, msgid).await?;
+            }
+            Ok(())
+        }
+    }
+
     /// Save the cursor after a page whose messages are all handled.
     fn commit_cursor(
         &self,
@@ -298,6 +326,13 @@ impl<S: Store> Store for Arc<S> {
         msgid: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).mark_handled(lease, msgid)
+    }
+    fn mark_all_handled(
+        &self,
+        lease: &Lease,
+        msgids: &[&str],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).mark_all_handled(lease, msgids)
     }
     fn commit_cursor(
         &self,

@@ -36,8 +36,8 @@ local fence = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fence, 'PX', ARGV[2])
 return fence";
 
-/// KEYS: lease, fence counter, target[, handled]. ARGV: holder, fence, op, value, ttl,
-/// most dead letters kept.
+/// KEYS: lease, fence counter, target[, handled]; for `handled`, every key from the
+/// third. ARGV: holder, fence, op, value, ttl, most dead letters kept.
 /// The lease must be ours, or have expired with nobody taking it since.
 const FENCED: &str = r"
 local current = redis.call('GET', KEYS[1])
@@ -46,7 +46,9 @@ if not ours and not (current == false and redis.call('GET', KEYS[2]) == ARGV[2])
   return 0
 end
 if ARGV[3] == 'handled' then
-  redis.call('SET', KEYS[3], '1', 'EX', ARGV[5])
+  for i = 3, #KEYS do
+    redis.call('SET', KEYS[i], '1', 'EX', ARGV[5])
+  end
 elseif ARGV[3] == 'cursor' then
   redis.call('SET', KEYS[3], ARGV[4])
 elseif ARGV[3] == 'dead' then
@@ -230,6 +232,16 @@ impl Store for RedisStore {
     async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
         let key = format!("{}:{msgid}", self.key("handled", &lease.open_kfid));
         self.fenced(lease, "handled", &[key], "").await
+    }
+
+    /// One script for all of them: the lanes' group commit.
+    async fn mark_all_handled(&self, lease: &Lease, msgids: &[&str]) -> Result<(), StoreError> {
+        if msgids.is_empty() {
+            return Ok(());
+        }
+        let prefix = self.key("handled", &lease.open_kfid);
+        let keys: Vec<String> = msgids.iter().map(|m| format!("{prefix}:{m}")).collect();
+        self.fenced(lease, "handled", &keys, "").await
     }
 
     async fn commit_cursor(&self, lease: &Lease, cursor: &str) -> Result<(), StoreError> {

@@ -235,6 +235,20 @@ impl Store for SqliteStore {
         })
     }
 
+    /// One transaction for all of them: the lanes' group commit.
+    async fn mark_all_handled(&self, lease: &Lease, msgids: &[&str]) -> Result<(), StoreError> {
+        let at = now_ms() / 1000;
+        self.fenced(lease, |tx| {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO handled (open_kfid, msgid, at) VALUES (?1, ?2, ?3)",
+            )?;
+            for msgid in msgids {
+                insert.execute(params![lease.open_kfid, msgid, at])?;
+            }
+            Ok(msgids.len())
+        })
+    }
+
     async fn commit_cursor(&self, lease: &Lease, cursor: &str) -> Result<(), StoreError> {
         let old = now_ms() / 1000 - HANDLED_KEPT_SECS;
         self.fenced(lease, |tx| {

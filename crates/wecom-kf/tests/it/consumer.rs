@@ -244,8 +244,23 @@ async fn a_lease_is_held_by_one_holder_and_a_stale_fence_cannot_commit() {
     let refused = one.commit_cursor(&first, "stale").await.unwrap_err();
     assert!(matches!(refused, StoreError::Fenced { .. }), "{refused}");
     assert!(one.mark_handled(&first, "m1").await.is_err());
+    let refused = one.mark_all_handled(&first, &["m2", "m3"]).await;
+    assert!(
+        matches!(refused, Err(StoreError::Fenced { .. })),
+        "{refused:?}"
+    );
+    assert!(
+        !two.is_handled("wk1", "m2").await.unwrap(),
+        "a refused group writes nothing"
+    );
     two.commit_cursor(&second, "fresh").await.unwrap();
     assert_eq!(one.cursor("wk1").await.unwrap().as_deref(), Some("fresh"));
+    two.mark_all_handled(&second, &["m2", "m3", "m4"])
+        .await
+        .unwrap();
+    for msgid in ["m2", "m3", "m4"] {
+        assert!(one.is_handled("wk1", msgid).await.unwrap(), "{msgid}");
+    }
 }
 
 #[tokio::test]
@@ -417,6 +432,21 @@ mod fleet {
         two.commit_cursor(&second, "c2").await.unwrap();
         assert_eq!(one.cursor("wk1").await.unwrap().as_deref(), Some("c2"));
         assert!(two.is_handled("wk1", "m1").await.unwrap());
+        let refused = one.mark_all_handled(&first, &["m2", "m3"]).await;
+        assert!(
+            matches!(refused, Err(StoreError::Fenced { .. })),
+            "{refused:?}"
+        );
+        assert!(
+            !two.is_handled("wk1", "m2").await.unwrap(),
+            "a refused group writes nothing"
+        );
+        two.mark_all_handled(&second, &["m2", "m3", "m4"])
+            .await
+            .unwrap();
+        for msgid in ["m2", "m3", "m4"] {
+            assert!(one.is_handled("wk1", msgid).await.unwrap(), "{msgid}");
+        }
         two.release(&second).await.unwrap();
         assert!(
             one.acquire("wk1", "A", ttl).await.unwrap().is_some(),

@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use wecom_kf::consumer::{
-    Consumer, ConsumerConfig, HandlerError, SqliteStore, Store, is_duplicate_msgid, plan, reply,
-    reply_msgid,
+    Consumer, ConsumerConfig, DeadLetter, HandlerError, Lease, SqliteStore, Store, StoreError,
+    is_duplicate_msgid, plan, reply, reply_msgid,
 };
 use wecom_kf::types::kf::message::{Content, Message};
 use wecom_kf::types::kf::send_msg::SendMsg;
@@ -444,4 +444,195 @@ async fn shutdown_cuts_a_backoff_short_and_the_message_is_kept_for_the_next_run(
     let store = SqliteStore::open(&path).unwrap();
     assert!(!store.is_handled(&kfid, &msgid).await.unwrap());
     assert!(store.dead_letters().await.unwrap().is_empty());
+}
+
+/// A SQLite store that counts the handled marks' writes, and can fail the first one.
+struct CountingStore {
+    inner: SqliteStore,
+    /// Each group write: how many msgids it recorded.
+    writes: Mutex<Vec<usize>>,
+    fail_first: std::sync::atomic::AtomicBool,
+}
+
+impl CountingStore {
+    fn new(inner: SqliteStore, fail_first: bool) -> Self {
+        CountingStore {
+            inner,
+            writes: Mutex::default(),
+            fail_first: std::sync::atomic::AtomicBool::new(fail_first),
+        }
+    }
+}
+
+impl Store for CountingStore {
+    async fn acquire(
+        &self,
+        open_kfid: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        self.inner.acquire(open_kfid, holder, ttl).await
+    }
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        self.inner.release(lease).await
+    }
+    async fn cursor(&self, open_kfid: &str) -> Result<Option<String>, StoreError> {
+        self.inner.cursor(open_kfid).await
+    }
+    async fn is_handled(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
+        self.inner.is_handled(open_kfid, msgid).await
+    }
+    async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
+        self.mark_all_handled(lease, &[msgid]).await
+    }
+    async fn mark_all_handled(&self, lease: &Lease, msgids: &[&str]) -> Result<(), StoreError> {
+        if self
+            .fail_first
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(StoreError::Backend {
+                backend: "test",
+                source: "the disk is full".into(),
+            });
+        }
+        self.writes.lock().unwrap().push(msgids.len());
+        self.inner.mark_all_handled(lease, msgids).await
+    }
+    async fn commit_cursor(&self, lease: &Lease, cursor: &str) -> Result<(), StoreError> {
+        self.inner.commit_cursor(lease, cursor).await
+    }
+    async fn dead_letter(&self, lease: &Lease, letter: DeadLetter) -> Result<(), StoreError> {
+        self.inner.dead_letter(lease, letter).await
+    }
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, StoreError> {
+        self.inner.dead_letters().await
+    }
+    async fn drop_dead_letter(&self, open_kfid: &str, msgid: &str) -> Result<bool, StoreError> {
+        self.inner.drop_dead_letter(open_kfid, msgid).await
+    }
+}
+
+/// What [`finishing_together`] saw.
+struct Together {
+    msgids: Vec<String>,
+    /// The handler's runs per msgid.
+    runs: HashMap<String, u32>,
+    /// The group writes' sizes.
+    writes: Vec<usize>,
+    store: SqliteStore,
+    kfid: String,
+    _dir: tempfile::TempDir,
+}
+
+/// `n` customers who wrote once each, and a handler whose runs all finish together
+/// (a barrier of `n`), run until every msgid is recorded.
+async fn finishing_together(n: usize, fail_first: bool) -> Together {
+    let em = emulator().await;
+    let client = client(&em);
+    let kfid = crate::account(&client).await;
+    let mut msgids = Vec::new();
+    for _ in 0..n {
+        let who = customer(&em).await;
+        msgids.push(says(&em, &kfid, &who, "在吗").await);
+    }
+    let runs: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let handler = {
+        let (runs, barrier) = (runs.clone(), barrier.clone());
+        move |m: Message| {
+            let (runs, barrier) = (runs.clone(), barrier.clone());
+            async move {
+                *runs.lock().unwrap().entry(m.msgid.clone()).or_default() += 1;
+                // Only the first n runs meet at the barrier: a replay runs alone.
+                if runs.lock().unwrap().values().sum::<u32>() <= u32::try_from(n).unwrap() {
+                    barrier.wait().await;
+                }
+                Ok::<(), HandlerError>(())
+            }
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = Arc::new(CountingStore::new(
+        SqliteStore::open(&path).unwrap(),
+        fail_first,
+    ));
+    let consumer = Consumer::new(client, store.clone(), handler, config());
+    let check = SqliteStore::open(&path).unwrap();
+    let wanted = msgids.clone();
+    let (check_ref, kfid_ref) = (&check, &kfid);
+    run_until(consumer, &kfid, || {
+        let wanted = wanted.clone();
+        async move {
+            for msgid in &wanted {
+                if !check_ref.is_handled(kfid_ref, msgid).await.unwrap() {
+                    return false;
+                }
+            }
+            true
+        }
+    })
+    .await;
+    let writes = store.writes.lock().unwrap().clone();
+    let runs = runs.lock().unwrap().clone();
+    Together {
+        msgids,
+        runs,
+        writes,
+        store: check,
+        kfid,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn lanes_that_finish_together_record_their_msgids_in_one_write() {
+    let n = 20;
+    let Together {
+        msgids,
+        runs,
+        writes,
+        store,
+        kfid,
+        ..
+    } = finishing_together(n, false).await;
+    for msgid in &msgids {
+        assert!(store.is_handled(&kfid, msgid).await.unwrap(), "{msgid}");
+        assert_eq!(runs.get(msgid), Some(&1), "{msgid} ran once");
+    }
+    assert_eq!(writes.iter().sum::<usize>(), n, "every msgid recorded once");
+    assert!(
+        writes.len() < n && writes.iter().any(|&w| w > 1),
+        "{n} lanes finishing together made {} writes ({writes:?}): no group commit",
+        writes.len()
+    );
+}
+
+#[tokio::test]
+async fn a_group_write_that_fails_loses_nothing_its_messages_run_again() {
+    let n = 8;
+    let Together {
+        msgids,
+        runs,
+        writes,
+        store,
+        kfid,
+        ..
+    } = finishing_together(n, true).await;
+    for msgid in &msgids {
+        assert!(store.is_handled(&kfid, msgid).await.unwrap(), "{msgid}");
+        assert!(runs.get(msgid).is_some_and(|&r| r >= 1), "{msgid} ran");
+    }
+    // The failed write took at least one mark: those messages were handed over again
+    // (at least once), and none was taken as recorded by a lane that waited on it.
+    let again = runs.values().filter(|&&r| r >= 2).count();
+    assert!(
+        again >= 1,
+        "no message ran again after the failed write: {runs:?}"
+    );
+    assert_eq!(
+        writes.iter().sum::<usize>(),
+        msgids.len(),
+        "the later writes recorded every msgid once"
+    );
 }
