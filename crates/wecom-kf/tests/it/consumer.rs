@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use wecom_kf::consumer::{
-    Consumer, ConsumerConfig, HandlerError, SqliteStore, Store, StoreError, Trigger,
+    Consumer, ConsumerConfig, HandlerError, Lease, SqliteStore, Store, StoreError, Trigger,
 };
 use wecom_kf::types::kf::message::Message;
 use wecom_kf_emulator::Running;
@@ -244,7 +244,20 @@ async fn a_lease_is_held_by_one_holder_and_a_stale_fence_cannot_commit() {
     let refused = one.commit_cursor(&first, "stale").await.unwrap_err();
     assert!(matches!(refused, StoreError::Fenced { .. }), "{refused}");
     assert!(one.mark_handled(&first, "m1").await.is_err());
-    let refused = one.mark_all_handled(&first, &["m2", "m3"]).await;
+    two.commit_cursor(&second, "fresh").await.unwrap();
+    assert_eq!(one.cursor("wk1").await.unwrap().as_deref(), Some("fresh"));
+    a_group_write_is_fenced_and_records_all(&one, &first, &two, &second).await;
+}
+
+/// `stale` was taken over by `current`: its group write of handled marks is refused
+/// whole, and `current`'s records every msgid.
+async fn a_group_write_is_fenced_and_records_all<S: Store>(
+    one: &S,
+    stale: &Lease,
+    two: &S,
+    current: &Lease,
+) {
+    let refused = one.mark_all_handled(stale, &["m2", "m3"]).await;
     assert!(
         matches!(refused, Err(StoreError::Fenced { .. })),
         "{refused:?}"
@@ -253,9 +266,7 @@ async fn a_lease_is_held_by_one_holder_and_a_stale_fence_cannot_commit() {
         !two.is_handled("wk1", "m2").await.unwrap(),
         "a refused group writes nothing"
     );
-    two.commit_cursor(&second, "fresh").await.unwrap();
-    assert_eq!(one.cursor("wk1").await.unwrap().as_deref(), Some("fresh"));
-    two.mark_all_handled(&second, &["m2", "m3", "m4"])
+    two.mark_all_handled(current, &["m2", "m3", "m4"])
         .await
         .unwrap();
     for msgid in ["m2", "m3", "m4"] {
@@ -432,21 +443,7 @@ mod fleet {
         two.commit_cursor(&second, "c2").await.unwrap();
         assert_eq!(one.cursor("wk1").await.unwrap().as_deref(), Some("c2"));
         assert!(two.is_handled("wk1", "m1").await.unwrap());
-        let refused = one.mark_all_handled(&first, &["m2", "m3"]).await;
-        assert!(
-            matches!(refused, Err(StoreError::Fenced { .. })),
-            "{refused:?}"
-        );
-        assert!(
-            !two.is_handled("wk1", "m2").await.unwrap(),
-            "a refused group writes nothing"
-        );
-        two.mark_all_handled(&second, &["m2", "m3", "m4"])
-            .await
-            .unwrap();
-        for msgid in ["m2", "m3", "m4"] {
-            assert!(one.is_handled("wk1", msgid).await.unwrap(), "{msgid}");
-        }
+        super::a_group_write_is_fenced_and_records_all(&one, &first, &two, &second).await;
         two.release(&second).await.unwrap();
         assert!(
             one.acquire("wk1", "A", ttl).await.unwrap().is_some(),
