@@ -36,6 +36,10 @@ pub struct Profile {
 /// store = "redis://10.0.0.5:6379"
 /// webhook = "http://127.0.0.1:9000/kf"
 /// poll = 10
+/// relist = 300      # seconds between listings of the corp's accounts
+/// concurrency = 64  # handler runs at once
+/// batch = 10        # a customer's burst handed over together
+/// media_dir = "/var/lib/wecom-kf/media"
 /// ```
 #[derive(Deserialize, Default, Clone, Debug)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +56,7 @@ pub struct ServeSettings {
     pub batch: Option<u64>,
     pub handler_timeout: Option<u64>,
     pub relist: Option<u64>,
+    pub media_dir: Option<PathBuf>,
 }
 
 /// The callback settings, environment first, then the profile: Token, EncodingAESKey

@@ -223,7 +223,7 @@ impl Serve {
             handler_timeout,
             concurrency,
             batch,
-            media_dir: self.media_dir,
+            media_dir: self.media_dir.or(file.media_dir),
         })
     }
 }
@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn flags_come_before_the_file_and_the_file_before_the_defaults() {
         let file: ServeSettings = toml::from_str(
-            "listen = \"0.0.0.0:9000\"\nstore = \"redis://10.0.0.5\"\nwebhook = \"http://h/kf\"\npoll = 3\nlease = 7",
+            "listen = \"0.0.0.0:9000\"\nstore = \"redis://10.0.0.5\"\nwebhook = \"http://h/kf\"\npoll = 3\nlease = 7\nmedia_dir = \"/srv/media\"",
         )
         .unwrap();
         let settings = flags(&["--poll", "2", "--exec", "./bot.sh"])
@@ -444,6 +444,7 @@ mod tests {
         assert_eq!(settings.path, "/callback");
         assert_eq!(settings.max_attempts, 5);
         assert_eq!(settings.relist, Duration::from_secs(300));
+        assert_eq!(settings.media_dir, Some(PathBuf::from("/srv/media")));
     }
 
     fn message(err: CliError) -> String {
