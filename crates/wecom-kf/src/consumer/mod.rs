@@ -28,8 +28,8 @@
 //! after the handler succeeded and before the store recorded its msgid. The lanes
 //! that finish together share one store write (a group commit): a lane's mark waits
 //! for at most the write already out and then its own, a few hundred microseconds on
-//! SQLite, and up to `max_in_flight` messages can be in that window at once. Make
-//! replies idempotent with a msgid
+//! SQLite; the messages in that window at once are those that finished during one
+//! write (at most the account's waiting bound). Make replies idempotent with a msgid
 //! derived from the message ([`reply_msgid`]) and even that second run sends nothing
 //! twice.
 //!
