@@ -415,6 +415,7 @@ impl<S: Store, H: BatchHandler> Shared<S, H> {
         }
         *recorded = upto;
         drop(recorded);
+        self.metrics.recorded(msgids.len());
         let pages: Vec<u64> = group.iter().map(|(_, page)| *page).collect();
         self.advance(&pages).await
     }

@@ -1,5 +1,6 @@
 //! What the consumer counts: handler runs in flight, messages waiting per account,
-//! handler latency, dead letters, leases held, and the fleet as this process sees it
+//! handler latency, dead letters, handled msgids and the writes that recorded them,
+//! leases held, and the fleet as this process sees it
 //! (accounts followed, live members, fair share). Read it with [`Consumer::metrics`](super::Consumer::metrics).
 
 use std::collections::BTreeMap;
@@ -28,6 +29,8 @@ pub struct ConsumerMetrics {
     buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
     latency_sum_micros: AtomicU64,
     runs: AtomicU64,
+    handled_writes: AtomicU64,
+    handled_recorded: AtomicU64,
 }
 
 /// A histogram of handler run latencies, as Prometheus shows one.
@@ -83,6 +86,18 @@ impl ConsumerMetrics {
             .clone()
     }
 
+    /// Store writes that recorded handled msgids: the lanes that finish together share
+    /// one (a group commit), so this grows slower than
+    /// [`handled_recorded`](Self::handled_recorded).
+    pub fn handled_writes(&self) -> u64 {
+        self.handled_writes.load(Ordering::Relaxed)
+    }
+
+    /// Msgids those writes recorded as handled (dead letters not included).
+    pub fn handled_recorded(&self) -> u64 {
+        self.handled_recorded.load(Ordering::Relaxed)
+    }
+
     /// The handler latency histogram.
     pub fn latency(&self) -> Latency {
         let mut total = 0;
@@ -126,6 +141,12 @@ impl ConsumerMetrics {
             Ordering::Relaxed,
         );
         self.runs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn recorded(&self, msgids: usize) {
+        self.handled_writes.fetch_add(1, Ordering::Relaxed);
+        self.handled_recorded
+            .fetch_add(msgids as u64, Ordering::Relaxed);
     }
 
     pub(super) fn waiting_add(&self, open_kfid: &str, n: usize) {

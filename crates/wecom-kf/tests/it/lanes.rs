@@ -554,6 +554,7 @@ async fn finishing_together(n: usize, fail_first: bool) -> Together {
         fail_first,
     ));
     let consumer = Consumer::new(client, store.clone(), handler, config());
+    let metrics = consumer.metrics();
     let check = SqliteStore::open(&path).unwrap();
     let wanted = msgids.clone();
     let (check_ref, kfid_ref) = (&check, &kfid);
@@ -574,6 +575,11 @@ async fn finishing_together(n: usize, fail_first: bool) -> Together {
         assert!(check.is_handled(&kfid, msgid).await.unwrap(), "{msgid}");
     }
     assert_eq!(writes.iter().sum::<usize>(), n, "each msgid recorded once");
+    assert_eq!(
+        (metrics.handled_writes(), metrics.handled_recorded()),
+        (writes.len() as u64, n as u64),
+        "the metrics count the group writes and what they recorded"
+    );
     let runs = runs.lock().unwrap().clone();
     assert_eq!(runs.len(), n, "every message ran");
     Together { runs, writes }

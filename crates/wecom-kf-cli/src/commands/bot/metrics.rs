@@ -123,6 +123,7 @@ pub(super) fn metrics_text(
         "wecom_kf_dead_letters_total {}",
         consumer.dead_letters()
     );
+    records_text(&mut out, consumer);
     fleet_text(&mut out, consumer);
     head(
         &mut out,
@@ -140,6 +141,33 @@ pub(super) fn metrics_text(
         latency.count, latency.sum_secs, latency.count
     );
     out
+}
+
+/// The handled msgids and the store writes that recorded them (their ratio is the
+/// group commit's mean group).
+fn records_text(out: &mut String, consumer: &ConsumerMetrics) {
+    head(
+        out,
+        "wecom_kf_handled_recorded_total",
+        "counter",
+        "Msgids recorded as handled since start.",
+    );
+    let _ = writeln!(
+        out,
+        "wecom_kf_handled_recorded_total {}",
+        consumer.handled_recorded()
+    );
+    head(
+        out,
+        "wecom_kf_handled_writes_total",
+        "counter",
+        "Store writes that recorded them: lanes that finish together share one.",
+    );
+    let _ = writeln!(
+        out,
+        "wecom_kf_handled_writes_total {}",
+        consumer.handled_writes()
+    );
 }
 
 /// The fleet as this process sees it: its leases, the accounts, the live members, its
