@@ -7,6 +7,7 @@ use wecom_kf::consumer::{DeadLetter, Store};
 use wecom_kf::types::kf::message::Message;
 
 use super::bot::{DEFAULT_HANDLER_TIMEOUT, Sink, handle_once, webhook_client};
+use super::serve::HandlerArgs;
 use crate::config::{ServeSettings, config_path, load_profile};
 use crate::context::Context;
 use crate::error::CliError;
@@ -47,6 +48,10 @@ enum Action {
         msgid: String,
     },
     /// Hand the message to the bot again; on success the letter is removed.
+    #[command(
+        mut_arg("exec", |a| a.help("Run this for the message (`sh -c`), as serve --exec does")),
+        mut_arg("webhook", |a| a.help("POST the message here, as serve --webhook does"))
+    )]
     Retry {
         /// The message's msgid (or --all).
         #[arg(required_unless_present = "all")]
@@ -54,23 +59,9 @@ enum Action {
         /// Every dead letter, oldest first.
         #[arg(long, conflicts_with = "msgid")]
         all: bool,
-        /// Run this for the message (`sh -c`), as serve --exec does.
-        #[arg(
-            long,
-            env = "WECOM_KF_SERVE_EXEC",
-            hide_env_values = true,
-            conflicts_with = "webhook",
-            value_name = "CMD"
-        )]
-        exec: Option<String>,
-        /// POST the message here, as serve --webhook does.
-        #[arg(
-            long,
-            env = "WECOM_KF_SERVE_WEBHOOK",
-            hide_env_values = true,
-            value_name = "URL"
-        )]
-        webhook: Option<String>,
+        /// The bot, as serve's.
+        #[command(flatten)]
+        handler: HandlerArgs,
     },
     /// Remove a dead letter for good.
     Drop {
@@ -179,8 +170,7 @@ async fn act(
         Action::Retry {
             msgid,
             all,
-            exec,
-            webhook,
+            handler: HandlerArgs { exec, webhook },
         } => {
             let letters = if all {
                 store.dead_letters().await.map_err(|e| store_error(&e))?

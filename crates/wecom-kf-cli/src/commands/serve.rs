@@ -48,26 +48,8 @@ pub struct Serve {
         value_name = "sqlite:PATH|redis://…"
     )]
     store: Option<String>,
-    /// Run this for each message (`sh -c`), the message as JSON on stdin. Exit 0:
-    /// handled; otherwise retried. A non-empty stdout is sent back to the customer.
-    #[arg(
-        long,
-        env = "WECOM_KF_SERVE_EXEC",
-        hide_env_values = true,
-        conflicts_with = "webhook",
-        value_name = "CMD"
-    )]
-    exec: Option<String>,
-    /// POST each message as JSON here. A 2xx: handled; a JSON answer may carry a reply:
-    /// {"reply":"text"} or {"messages":[{"msgtype":"text","text":{"content":"…"}}]}.
-    // A webhook URL often carries a key (`?key=…`).
-    #[arg(
-        long,
-        env = "WECOM_KF_SERVE_WEBHOOK",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    webhook: Option<String>,
+    #[command(flatten)]
+    handler: HandlerArgs,
     /// Seconds between polls of each account (the fallback when no callback comes).
     /// Default 10.
     #[arg(long, env = "WECOM_KF_SERVE_POLL", value_name = "SECS")]
@@ -114,6 +96,32 @@ pub struct Serve {
     check: bool,
 }
 
+/// The handler a message goes to, `--exec` or `--webhook`: serve's, and `dead-letters
+/// retry`'s, which hands a letter to the same bot (it words the help its own way).
+#[derive(Args, Debug)]
+pub(super) struct HandlerArgs {
+    /// Run this for each message (`sh -c`), the message as JSON on stdin. Exit 0:
+    /// handled; otherwise retried. A non-empty stdout is sent back to the customer.
+    #[arg(
+        long,
+        env = "WECOM_KF_SERVE_EXEC",
+        hide_env_values = true,
+        conflicts_with = "webhook",
+        value_name = "CMD"
+    )]
+    pub(super) exec: Option<String>,
+    /// POST each message as JSON here. A 2xx: handled; a JSON answer may carry a reply:
+    /// {"reply":"text"} or {"messages":[{"msgtype":"text","text":{"content":"…"}}]}.
+    // A webhook URL often carries a key (`?key=…`).
+    #[arg(
+        long,
+        env = "WECOM_KF_SERVE_WEBHOOK",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub(super) webhook: Option<String>,
+}
+
 /// Serve's settings, resolved: flag, environment, profile, default.
 #[derive(Debug, PartialEq, Eq)]
 struct Settings {
@@ -151,7 +159,7 @@ impl Serve {
             }
         };
         // A flag's --exec replaces the file's webhook and the other way round.
-        let sink = match (self.exec, self.webhook) {
+        let sink = match (self.handler.exec, self.handler.webhook) {
             (Some(cmd), _) => SinkSpec::Exec(cmd),
             (None, Some(url)) => SinkSpec::Webhook(url),
             (None, None) => match (file.exec, file.webhook) {

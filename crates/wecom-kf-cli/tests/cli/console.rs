@@ -158,6 +158,58 @@ async fn screenshot(page: &Browser, name: &str) {
     }
 }
 
+/// What a browser test needs: chromedriver, a directory of its own and the tests'
+/// runtime; `None` (the test is skipped, see [`driver`]) where Chromium is not installed.
+fn browser_test() -> Option<(Driver, tempfile::TempDir, tokio::runtime::Runtime)> {
+    let driver = driver()?;
+    Some((driver, tempfile::tempdir().unwrap(), runtime()))
+}
+
+/// Where the browser tests begin: an emulator (it runs while this is held), its base
+/// URL, the app's client and the app's account 售后客服.
+async fn world() -> (wecom_kf_emulator::Running, String, wecom_kf::Client, String) {
+    let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())
+        .await
+        .unwrap();
+    let base = em.base_url().to_owned();
+    let client = demo_client(&base);
+    let kfid = app_account(&client, "售后客服").await;
+    (em, base, client, kfid)
+}
+
+/// A consumer running beside the console, as a bot would in production.
+struct RunningBot {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), wecom_kf::consumer::StoreError>>,
+}
+
+/// `handler` consuming the account `kfid` from its own store in `dir`: it polls every
+/// `poll`, and `triggers` wake it.
+fn consume(
+    client: &wecom_kf::Client,
+    kfid: &str,
+    dir: &std::path::Path,
+    handler: impl wecom_kf::consumer::Handler,
+    poll: Duration,
+    triggers: mpsc::Receiver<wecom_kf::consumer::Trigger>,
+) -> RunningBot {
+    let mut config = ConsumerConfig::default();
+    config.poll_interval = poll;
+    let store = SqliteStore::open(dir.join("consumer.db")).unwrap();
+    let (stop, shutdown) = watch::channel(false);
+    let consumer = Consumer::new(client.clone(), store, handler, config);
+    let task = tokio::spawn(consumer.run(vec![kfid.to_owned()], triggers, shutdown));
+    RunningBot { stop, task }
+}
+
+impl RunningBot {
+    /// Shut it down; it must end without an error.
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap().unwrap();
+    }
+}
+
 /// The bot: welcomes a customer who enters, answers each customer text, and hands the session to the queue when the
 /// customer asks for a person (转人工). A send the session refuses (95018…) is logged
 /// and not retried, as `serve` does.
@@ -217,22 +269,17 @@ fn bot(client: wecom_kf::Client) -> impl wecom_kf::consumer::Handler {
 
 #[test]
 fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_callbacks() {
-    let Some(driver) = driver() else { return };
-    let runtime = runtime();
-    let dir = tempfile::tempdir().unwrap();
+    let Some((driver, dir, runtime)) = browser_test() else {
+        return;
+    };
     runtime.block_on(async {
-        let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())
-            .await
-            .unwrap();
-        let base = em.base_url().to_owned();
+        // The app's account and two servicers.
+        let (_em, base, client, kfid) = world().await;
         let http = reqwest::Client::new();
         let post = |path: &str, body: Value| {
             let request = http.post(format!("{base}{path}")).json(&body);
             async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
         };
-        let client = demo_client(&base);
-        // The app's account and two servicers.
-        let kfid = app_account(&client, "售后客服").await;
         for (userid, name) in [("zhangsan", "张三"), ("lisi", "李四")] {
             post("/__emulator/members", json!({"userid": userid, "name": name})).await;
         }
@@ -269,13 +316,8 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         assert_eq!(answer["verified"], true, "{answer}");
         let (triggers, trigger_rx) = mpsc::channel(64);
         tokio::spawn(forward_callbacks(events, triggers));
-        let mut config = ConsumerConfig::default();
         // Callbacks only: a poll would hide a push that never arrived.
-        config.poll_interval = Duration::from_secs(600);
-        let store = SqliteStore::open(dir.path().join("consumer.db")).unwrap();
-        let (stop, shutdown) = watch::channel(false);
-        let consumer = Consumer::new(client.clone(), store, bot(client.clone()), config);
-        let consumer = tokio::spawn(consumer.run(vec![kfid.clone()], trigger_rx, shutdown));
+        let consumer = consume(&client, &kfid, dir.path(), bot(client.clone()), Duration::from_secs(600), trigger_rx);
 
         let page = browser(&driver, &dir.path().join("chromium"), 1280).await;
         page.goto(&format!("{base}/__emulator/console")).await.unwrap();
@@ -443,8 +485,7 @@ fn the_console_in_a_browser_chats_takes_over_closes_the_window_and_shows_failed_
         .await;
 
         page.close().await.unwrap();
-        let _ = stop.send(true);
-        consumer.await.unwrap().unwrap();
+        consumer.stop().await;
     });
 }
 
@@ -574,16 +615,11 @@ async fn bot_read(
 
 #[test]
 fn the_console_in_a_browser_sends_a_picture_and_a_file_and_shows_the_bots_picture() {
-    let Some(driver) = driver() else { return };
-    let runtime = runtime();
-    let dir = tempfile::tempdir().unwrap();
+    let Some((driver, dir, runtime)) = browser_test() else {
+        return;
+    };
     runtime.block_on(async {
-        let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())
-            .await
-            .unwrap();
-        let base = em.base_url().to_owned();
-        let client = demo_client(&base);
-        let kfid = app_account(&client, "售后客服").await;
+        let (_em, base, client, kfid) = world().await;
         let who = reqwest::Client::new()
             .post(format!("{base}/__emulator/customers"))
             .json(&json!({"nickname": "小红"}))
@@ -600,12 +636,7 @@ fn the_console_in_a_browser_sends_a_picture_and_a_file_and_shows_the_bots_pictur
         // The bot polls (no callback here): every 200 ms.
         let (read_tx, mut read) = mpsc::unbounded_channel();
         let (_triggers, trigger_rx) = mpsc::channel(1);
-        let mut config = ConsumerConfig::default();
-        config.poll_interval = Duration::from_millis(200);
-        let store = SqliteStore::open(dir.path().join("consumer.db")).unwrap();
-        let (stop, shutdown) = watch::channel(false);
-        let consumer = Consumer::new(client.clone(), store, media_bot(client.clone(), read_tx), config);
-        let consumer = tokio::spawn(consumer.run(vec![kfid.clone()], trigger_rx, shutdown));
+        let consumer = consume(&client, &kfid, dir.path(), media_bot(client.clone(), read_tx), Duration::from_millis(200), trigger_rx);
 
         let page = browser(&driver, &dir.path().join("chromium"), 1280).await;
         page.goto(&format!("{base}/__emulator/console#kf={kfid}&c={who}")).await.unwrap();
@@ -687,8 +718,7 @@ fn the_console_in_a_browser_sends_a_picture_and_a_file_and_shows_the_bots_pictur
         assert_eq!(sent, 0, "nothing was uploaded or sent");
 
         page.close().await.unwrap();
-        let _ = stop.send(true);
-        consumer.await.unwrap().unwrap();
+        consumer.stop().await;
     });
 }
 
@@ -786,9 +816,9 @@ fn sandbox_console_serves_the_console_and_a_bot_answers_until_sigterm() {
 #[test]
 #[ignore = "prints the console's figures; run with --ignored"]
 fn console_figures() {
-    let Some(driver) = driver() else { return };
-    let runtime = runtime();
-    let dir = tempfile::tempdir().unwrap();
+    let Some((driver, dir, runtime)) = browser_test() else {
+        return;
+    };
     runtime.block_on(async {
         let em = wecom_kf_emulator::spawn(wecom_kf_emulator::Config::default())
             .await

@@ -57,17 +57,18 @@ fn overlaps(log: &[Handled]) -> Vec<(u32, u32)> {
     found
 }
 
+/// The messages `sent` that no run in the bot's log handled.
+fn lost(runs: &[Handled], sent: &HashMap<String, Vec<String>>) -> usize {
+    let handled: HashSet<&str> = runs.iter().map(|r| r.msgid.as_str()).collect();
+    sent.values()
+        .flatten()
+        .filter(|id| !handled.contains(id.as_str()))
+        .count()
+}
+
+/// `n` serve processes of a fleet on `store`.
 fn fleet(h: &Harness, store: &str, bot: &str, n: usize) -> Vec<Child> {
-    let (poll, lease) = (POLL_SECS.to_string(), LEASE_SECS.to_string());
-    (0..n)
-        .map(|_| {
-            let listen = format!("127.0.0.1:{}", free_port());
-            h.serve(&[
-                "--listen", &listen, "--poll", &poll, "--lease", &lease, "--store", store,
-                "--exec", bot,
-            ])
-        })
-        .collect()
+    (0..n).map(|_| member(h, store, bot).child).collect()
 }
 
 #[test]
@@ -106,12 +107,7 @@ fn three_serve_processes_on_one_redis_take_turns_and_take_over_a_dead_holder() {
         .map(|r| r.start_ns - killed_at)
         .min()
         .expect("another process took the account over");
-    let handled: HashSet<&str> = runs.iter().map(|r| r.msgid.as_str()).collect();
-    let lost = sent
-        .values()
-        .flatten()
-        .filter(|id| !handled.contains(id.as_str()))
-        .count();
+    let lost = lost(&runs, &sent);
     let (missing, duplicates) = h.count_replies(&sent);
     let by: HashSet<u32> = runs.iter().map(|r| r.pid).collect();
     eprintln!(
@@ -164,11 +160,7 @@ fn redis_stopping_and_coming_back_loses_nothing() {
 
     let runs = read_log(&log);
     let handled: HashSet<&str> = runs.iter().map(|r| r.msgid.as_str()).collect();
-    let lost = sent
-        .values()
-        .flatten()
-        .filter(|id| !handled.contains(id.as_str()))
-        .count();
+    let lost = lost(&runs, &sent);
     let (missing, duplicates) = h.count_replies(&sent);
     eprintln!(
         "redis down and back: {} runs ({} while down), lost {lost}, handled twice {}, replies missing {missing}, duplicate replies {duplicates}",
@@ -323,7 +315,7 @@ fn serve_consumes_an_account_created_after_it_started_and_drops_a_deleted_one() 
     let log = h.dir.path().join("handled.log");
     let bot = logging_bot(&log, "0");
     let listen = format!("127.0.0.1:{}", free_port());
-    let store = format!("sqlite:{}", h.dir.path().join("consumer.db").display());
+    let store = crate::sqlite_store(h.dir.path());
     let relist = RELIST_SECS.to_string();
     // No callback is set: only listing brings an account in.
     let mut serve = h.serve(&[

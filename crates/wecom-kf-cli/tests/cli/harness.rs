@@ -244,13 +244,24 @@ impl Harness {
     }
 }
 
-/// SIGTERM, then wait.
-pub(crate) fn terminate(child: &mut Child) {
-    if matches!(child.try_wait(), Ok(Some(_))) {
-        return;
+/// SIGTERM (unless it has exited already), then wait for it, at most 60 s; how it exited.
+pub(crate) fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    if let Some(status) = child.try_wait().unwrap() {
+        return status;
     }
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process {} did not stop on SIGTERM",
+            child.id()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -21,8 +21,10 @@ mod sessions;
 mod soak;
 mod token_cache;
 
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use wecom_kf_emulator::{Config, DEMO_CORP_ID, DEMO_SECRET, Running};
 
@@ -123,6 +125,69 @@ pub(crate) fn bare(dir: &Path) -> Command {
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     cmd
+}
+
+/// `sqlite:DIR/consumer.db`: serve's store in a test's directory, as `--store` takes it.
+pub(crate) fn sqlite_store(dir: &Path) -> String {
+    format!("sqlite:{}", dir.join("consumer.db").display())
+}
+
+/// `wecom-kf --sandbox serve` in `dir` on a free port, polling every second, with
+/// `--store STORE` and then `args`; once it listens, the process and its base URL
+/// (stderr is drained so warnings never block it). Stop it with
+/// [`harness::terminate`].
+pub(crate) fn sandbox_serve(dir: &Path, store: &str, args: &[&str]) -> (Child, String) {
+    let mut serve = bare(dir)
+        .args([
+            "--sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll",
+            "1",
+            "--store",
+            store,
+        ])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (serve, listening_at(&first))
+}
+
+/// The base URL in serve's first line on stderr, `listening on URL …`.
+pub(crate) fn listening_at(first: &str) -> String {
+    first
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .to_owned()
+}
+
+/// The body of a GET (serve's /healthz and /metrics).
+pub(crate) fn get(url: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
+}
+
+/// Serve's /metrics at `base` once `wanted` is in it, or after 20 s.
+pub(crate) fn metrics_with(base: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = get(&format!("{base}/metrics"));
+        if metrics.contains(wanted) || Instant::now() > deadline {
+            return metrics;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// A finished run.

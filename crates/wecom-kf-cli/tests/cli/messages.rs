@@ -109,19 +109,8 @@ fn the_walk_through_welcomes_reads_with_a_saved_cursor_and_answers() {
         full.extend(args);
         assert!(sb.line(&full).starts_with("sent: "));
     }
-    let inbox = sb.run(&[
-        "--sandbox",
-        "--format",
-        "json",
-        "sandbox",
-        "inbox",
-        &who,
-        &kfid,
-    ]);
-    let seen = inbox.ok().json();
+    let seen = sb.inbox(&who, &kfid);
     let kinds: Vec<&str> = seen
-        .as_array()
-        .unwrap()
         .iter()
         .map(|m| m["msgtype"].as_str().unwrap())
         .collect();
@@ -192,16 +181,8 @@ fn bad_input_is_refused_before_anything_is_sent() {
         "https://x",
     ])
     .code(2);
-    let inbox = sb.run(&[
-        "--sandbox",
-        "--format",
-        "json",
-        "sandbox",
-        "inbox",
-        &who,
-        &kfid,
-    ]);
-    assert_eq!(inbox.ok().json(), serde_json::json!([]), "nothing was sent");
+    let inbox = sb.inbox(&who, &kfid);
+    assert!(inbox.is_empty(), "nothing was sent: {inbox:?}");
 }
 
 #[test]

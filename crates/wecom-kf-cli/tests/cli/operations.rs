@@ -6,8 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::harness::terminate;
 use crate::sessions::Sandbox;
-use crate::{Server, bare};
+use crate::{Server, bare, get, listening_at, metrics_with, sandbox_serve, sqlite_store};
 
 const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 
@@ -54,7 +55,7 @@ fn check(server: &Server, env: &[(&str, &str)], store: &str) -> crate::Run {
 #[test]
 fn serve_check_says_what_is_wrong_and_exits_non_zero() {
     let server = Server::start();
-    let sqlite = format!("sqlite:{}", server.dir.path().join("consumer.db").display());
+    let sqlite = sqlite_store(server.dir.path());
     let good = check(&server, &[], &sqlite);
     good.ok();
     for line in [
@@ -103,64 +104,25 @@ fn serve_check_says_what_is_wrong_and_exits_non_zero() {
     assert!(!unreachable.stderr.contains("ok: the store"));
 }
 
-fn get(url: &str) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
-}
-
 #[test]
 fn a_dead_letter_is_counted_listed_and_retried_through_the_bot() {
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer", "--nickname", "小红"]);
-    let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
+    let (sb, kfid, who) = Sandbox::with_customer(&["--nickname", "小红"]);
+    let store = sqlite_store(sb.0.path());
     // A bot that fails everything, and one attempt per message.
-    let mut serve = bare(sb.0.path())
-        .args([
-            "--sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--poll",
-            "1",
-        ])
-        .args(["--max-attempts", "1", "--store", &store])
-        .args(["--exec", "cat > /dev/null; exit 3"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
-    stderr.read_line(&mut first).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let base = first
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("first line: {first:?}"))
-        .to_owned();
+    let (mut serve, base) = sandbox_serve(
+        sb.0.path(),
+        &store,
+        &["--max-attempts", "1", "--exec", "cat > /dev/null; exit 3"],
+    );
     sb.line(&["sandbox", "say", &who, &kfid, "我的快递呢"]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let metrics = loop {
-        let metrics = get(&format!("{base}/metrics"));
-        if metrics.contains("wecom_kf_dead_letters 1") || Instant::now() > deadline {
-            break metrics;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let metrics = metrics_with(&base, "wecom_kf_dead_letters 1");
     assert!(metrics.contains("wecom_kf_dead_letters 1"), "{metrics}");
     assert!(
         metrics.contains("wecom_kf_callbacks_queue_full_total 0"),
         "{metrics}"
     );
     assert!(metrics.contains("wecom_kf_url_checks_total"), "{metrics}");
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    assert!(serve.wait().unwrap().success());
+    assert!(terminate(&mut serve).success());
 
     let listed = sb.run(&[
         "--format",
@@ -275,12 +237,7 @@ fn sighup_switches_the_callback_key_without_dropping_a_callback() {
             let _ = lines.send(line);
         }
     });
-    let first = lines_rx.recv_timeout(Duration::from_secs(15)).unwrap();
-    let base = first
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("first line: {first:?}"))
-        .to_owned();
+    let base = listening_at(&lines_rx.recv_timeout(Duration::from_secs(15)).unwrap());
     let url = format!("{base}/callback");
     let (a, b) = (
         Crypto::new("tokenA", AES_KEY, wecom_kf_emulator::DEMO_CORP_ID).unwrap(),
@@ -372,20 +329,7 @@ fn sighup_switches_the_callback_key_without_dropping_a_callback() {
     assert_eq!(post(&stranger), 403);
 
     // Nothing lost: every accepted callback was queued, once; refused: the two above.
-    let metrics = {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            reqwest::get(format!("{base}/metrics"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
-    };
+    let metrics = get(&format!("{base}/metrics"));
     let accepted = sent.load(Ordering::SeqCst) - 2;
     assert!(
         metrics.contains(&format!("wecom_kf_callbacks_received_total {accepted}\n")),
@@ -395,8 +339,5 @@ fn sighup_switches_the_callback_key_without_dropping_a_callback() {
         metrics.contains("wecom_kf_callbacks_refused_total 2\n"),
         "{metrics}"
     );
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    assert!(serve.wait().unwrap().success());
+    assert!(terminate(&mut serve).success());
 }

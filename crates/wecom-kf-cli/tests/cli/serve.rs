@@ -2,20 +2,12 @@
 //! `--exec`, its stdout goes back to the customer, once; /healthz and /metrics answer;
 //! SIGTERM stops it cleanly.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::bare;
+use crate::harness::terminate;
 use crate::sessions::Sandbox;
-
-fn get(url: &str) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
-}
+use crate::{bare, get, metrics_with, sandbox_serve, sqlite_store};
 
 /// The customer's inbox once it holds `at_least` messages, or after 15 s (the consumer
 /// polls every second).
@@ -32,35 +24,12 @@ fn replies(sb: &Sandbox, who: &str, kfid: &str, at_least: usize) -> Vec<serde_js
 
 #[test]
 fn serve_answers_each_customer_message_once_through_exec_and_stops_on_sigterm() {
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer", "--nickname", "小明"]);
-    let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
-    let mut serve = bare(sb.0.path())
-        .args([
-            "--sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--poll",
-            "1",
-            "--store",
-            &store,
-        ])
-        .args(["--exec", "cat > /dev/null; echo pong"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(serve.stderr.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let base = first
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("first line: {first:?}"))
-        .to_owned();
+    let (sb, kfid, who) = Sandbox::with_customer(&["--nickname", "小明"]);
+    let (mut serve, base) = sandbox_serve(
+        sb.0.path(),
+        &sqlite_store(sb.0.path()),
+        &["--exec", "cat > /dev/null; echo pong"],
+    );
     assert_eq!(get(&format!("{base}/healthz")), "ok");
 
     sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
@@ -75,12 +44,7 @@ fn serve_answers_each_customer_message_once_through_exec_and_stops_on_sigterm() 
     );
     assert!(metrics.contains("wecom_kf_replies_total 2"), "{metrics}");
 
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let status = serve.wait().unwrap();
+    let status = terminate(&mut serve);
     assert!(status.success(), "{status}");
     // Nothing twice after more polls: exactly one reply per message.
     std::thread::sleep(Duration::from_millis(300));
@@ -160,9 +124,7 @@ fn serve_posts_to_a_webhook_named_in_the_config_file_and_sends_its_json_reply() 
         runtime.spawn(async move { axum::serve(listener, app).await });
         url
     };
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer"]);
+    let (sb, kfid, who) = Sandbox::with_customer(&[]);
     sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
     // Its settings from the config file's [default.serve] table, and one variable.
     std::fs::write(
@@ -181,10 +143,7 @@ fn serve_posts_to_a_webhook_named_in_the_config_file_and_sends_its_json_reply() 
         .spawn()
         .unwrap();
     let replies = replies(&sb, &who, &kfid, 1);
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    assert!(serve.wait().unwrap().success());
+    assert!(terminate(&mut serve).success());
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(replies[0]["text"]["content"], "webhook: 你好");
     assert!(
@@ -198,31 +157,15 @@ fn serve_keeps_its_state_in_redis_for_a_fleet() {
     let Some(redis) = wecom_kf_testkit::RedisServer::start() else {
         return;
     };
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer"]);
+    let (sb, kfid, who) = Sandbox::with_customer(&[]);
     sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
-    let mut serve = bare(sb.0.path())
-        .args([
-            "--sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--poll",
-            "1",
-            "--store",
-            &redis.url(),
-        ])
-        .args(["--exec", "cat > /dev/null; echo pong"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut serve, _) = sandbox_serve(
+        sb.0.path(),
+        &redis.url(),
+        &["--exec", "cat > /dev/null; echo pong"],
+    );
     let replies = replies(&sb, &who, &kfid, 1);
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    assert!(serve.wait().unwrap().success());
+    assert!(terminate(&mut serve).success());
     assert_eq!(replies.len(), 1, "{replies:?}");
     let keys: Vec<String> = redis.dump().into_iter().map(|(k, _)| k).collect();
     assert!(
@@ -235,74 +178,18 @@ fn serve_keeps_its_state_in_redis_for_a_fleet() {
     );
 }
 
-/// `wecom-kf --sandbox serve ARGS` on a free port with a store of its own; its base URL
-/// (stderr is drained so warnings never block it).
-fn serve_in(sb: &Sandbox, args: &[&str]) -> (std::process::Child, String) {
-    let store = format!("sqlite:{}", sb.0.path().join("consumer.db").display());
-    let mut serve = bare(sb.0.path())
-        .args([
-            "--sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--poll",
-            "1",
-            "--store",
-            &store,
-        ])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let base = first
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("first line: {first:?}"))
-        .to_owned();
-    (serve, base)
-}
-
-/// /metrics once `wanted` is in it, or after 15 s.
-fn metrics_with(base: &str, wanted: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let metrics = get(&format!("{base}/metrics"));
-        if metrics.contains(wanted) || Instant::now() > deadline {
-            return metrics;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn stop(serve: &mut std::process::Child) {
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while serve.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_hung_exec_is_killed_with_its_process_group_at_the_handler_timeout() {
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer"]);
+    let (sb, kfid, who) = Sandbox::with_customer(&[]);
     let mark = sb.0.path().join("grandchild-ran");
     // A bot that hangs, and leaves a grandchild that would write later.
     let bot = format!(
         "cat > /dev/null; (sleep 2; touch {}) & sleep 60",
         mark.display()
     );
-    let (mut serve, base) = serve_in(
-        &sb,
+    let (mut serve, base) = sandbox_serve(
+        sb.0.path(),
+        &sqlite_store(sb.0.path()),
         &[
             "--handler-timeout",
             "1",
@@ -330,16 +217,15 @@ fn a_hung_exec_is_killed_with_its_process_group_at_the_handler_timeout() {
         !mark.exists(),
         "the handler's process group outlived the timeout"
     );
-    stop(&mut serve);
+    terminate(&mut serve);
 }
 
 #[test]
 fn an_exec_that_writes_too_much_fails_and_sends_nothing() {
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer"]);
-    let (mut serve, base) = serve_in(
-        &sb,
+    let (sb, kfid, who) = Sandbox::with_customer(&[]);
+    let (mut serve, base) = sandbox_serve(
+        sb.0.path(),
+        &sqlite_store(sb.0.path()),
         &[
             "--max-attempts",
             "1",
@@ -354,7 +240,7 @@ fn an_exec_that_writes_too_much_fails_and_sends_nothing() {
         "{metrics}"
     );
     assert!(metrics.contains("wecom_kf_replies_total 0"), "{metrics}");
-    stop(&mut serve);
+    terminate(&mut serve);
     assert!(sb.inbox(&who, &kfid).is_empty());
 }
 
@@ -408,14 +294,16 @@ fn a_webhook_redirect_is_not_followed_and_an_answer_that_is_not_json_is_retried(
         runtime.spawn(async move { axum::serve(listener, app).await });
         url
     };
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer"]);
-    let (mut serve, base) = serve_in(&sb, &["--webhook", &url]);
+    let (sb, kfid, who) = Sandbox::with_customer(&[]);
+    let (mut serve, base) = sandbox_serve(
+        sb.0.path(),
+        &sqlite_store(sb.0.path()),
+        &["--webhook", &url],
+    );
     sb.line(&["sandbox", "say", &who, &kfid, "你好"]);
     let replies = replies(&sb, &who, &kfid, 1);
     let metrics = get(&format!("{base}/metrics"));
-    stop(&mut serve);
+    terminate(&mut serve);
     assert_eq!(
         elsewhere.load(Ordering::SeqCst),
         0,
@@ -431,18 +319,20 @@ fn a_webhook_redirect_is_not_followed_and_an_answer_that_is_not_json_is_retried(
 
 #[test]
 fn batch_mode_gives_exec_a_burst_as_a_json_array_and_answers_it_once() {
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer"]);
+    let (sb, kfid, who) = Sandbox::with_customer(&[]);
     for text in ["你好", "在吗", "我想问订单"] {
         sb.line(&["sandbox", "say", &who, &kfid, text]);
     }
     // The bot answers with how many messages it was given and the first one's text.
     let bot = "jq -r '\"\\(length) \\(.[0].text.content)\"'";
-    let (mut serve, base) = serve_in(&sb, &["--batch", "--exec", bot]);
+    let (mut serve, base) = sandbox_serve(
+        sb.0.path(),
+        &sqlite_store(sb.0.path()),
+        &["--batch", "--exec", bot],
+    );
     let replies = replies(&sb, &who, &kfid, 1);
     let metrics = metrics_with(&base, "wecom_kf_messages_handled_total 3");
-    stop(&mut serve);
+    terminate(&mut serve);
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(replies[0]["text"]["content"], "3 你好");
     assert!(
@@ -456,9 +346,7 @@ fn batch_mode_gives_exec_a_burst_as_a_json_array_and_answers_it_once() {
 /// stdout) is uploaded and reaches the customer.
 #[test]
 fn serve_media_dir_hands_the_handler_the_file_and_sends_its_picture() {
-    let sb = Sandbox::new();
-    let kfid = sb.account("售后");
-    let who = sb.line(&["sandbox", "customer", "--nickname", "小明"]);
+    let (sb, kfid, who) = Sandbox::with_customer(&["--nickname", "小明"]);
     let dir = sb.0.path();
     let sent = dir.join("截图.png");
     std::fs::write(&sent, crate::PNG).unwrap();
@@ -472,28 +360,16 @@ fn serve_media_dir_hands_the_handler_the_file_and_sends_its_picture() {
         copy = copy.display(),
         answer = answer.display()
     );
-    let store = format!("sqlite:{}", dir.join("consumer.db").display());
-    let mut serve = bare(dir)
-        .args([
-            "--sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--poll",
-            "1",
-            "--store",
-            &store,
-        ])
-        .args([
+    let (mut serve, _) = sandbox_serve(
+        dir,
+        &sqlite_store(dir),
+        &[
             "--media-dir",
             media_dir.to_str().unwrap(),
             "--exec",
             &handler,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+    );
     sb.line(&[
         "sandbox",
         "say",
@@ -503,10 +379,7 @@ fn serve_media_dir_hands_the_handler_the_file_and_sends_its_picture() {
         sent.to_str().unwrap(),
     ]);
     let replies = replies(&sb, &who, &kfid, 1);
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status();
-    let _ = serve.wait();
+    terminate(&mut serve);
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(replies[0]["msgtype"], "image", "{replies:?}");
     assert_eq!(

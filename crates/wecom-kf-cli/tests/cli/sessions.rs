@@ -18,6 +18,17 @@ impl Sandbox {
         self.run(args).ok().stdout.trim().to_owned()
     }
 
+    /// A sandbox with the account 售后 and one customer (`sandbox customer ARGS`): the
+    /// sandbox, the account's open_kfid and the customer's external_userid.
+    pub(crate) fn with_customer(args: &[&str]) -> (Sandbox, String, String) {
+        let sb = Sandbox::new();
+        let kfid = sb.account("售后");
+        let mut customer = vec!["sandbox", "customer"];
+        customer.extend(args);
+        let who = sb.line(&customer);
+        (sb, kfid, who)
+    }
+
     /// The test PNG as a file of the sandbox's folder; its path.
     pub(crate) fn avatar(&self) -> String {
         let avatar = self.0.path().join("avatar.png");
