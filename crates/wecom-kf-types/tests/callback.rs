@@ -268,3 +268,16 @@ fn events_parse_and_unknown_ones_are_kept() {
     let tricky = CallbackEvent::kf_msg_or_event("ww1", 1, "a]]>b&<c>", "wk1");
     assert_eq!(CallbackEvent::parse(&tricky.to_xml()).unwrap(), tricky);
 }
+
+#[test]
+fn cdata_that_is_not_utf8_is_read_with_replacement_characters() {
+    // The walker borrows CDATA that is UTF-8 and falls back to a lossy copy otherwise:
+    // both paths give the text, never an error or a panic.
+    let mut body = b"<xml><ToUserName><![CDATA[ww\xff1]]></ToUserName><AgentID><![CDATA[a]]><![CDATA[b]]></AgentID><Encrypt><![CDATA[abc]]></Encrypt></xml>".to_vec();
+    let envelope = Envelope::parse(&body).unwrap();
+    assert_eq!(envelope.to_user_name, "ww\u{fffd}1");
+    assert_eq!(envelope.agent_id, "ab");
+    assert_eq!(envelope.encrypt, "abc");
+    body.retain(|&b| b != 0xff);
+    assert_eq!(Envelope::parse(&body).unwrap().to_user_name, "ww1");
+}

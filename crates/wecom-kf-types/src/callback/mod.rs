@@ -257,7 +257,12 @@ impl Crypto {
             &encrypt,
         )?;
         let plain = self.decrypt(&encrypt)?;
-        String::from_utf8(plain)
-            .map_err(|_| CryptoError::IllegalBuffer("the decrypted message is not UTF-8".into()))
+        String::from_utf8(plain).map_err(|_| not_utf8())
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_utf8() -> CryptoError {
+    CryptoError::IllegalBuffer("the decrypted message is not UTF-8".into())
 }
