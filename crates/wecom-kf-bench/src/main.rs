@@ -25,7 +25,6 @@ use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use peak_alloc::PeakAlloc;
 use wecom_kf::Client;
 use wecom_kf::media::Media;
 use wecom_kf_types::Reply;
@@ -34,6 +33,7 @@ use wecom_kf_types::media::MediaType;
 
 mod callbacks;
 mod consumer;
+mod counting;
 mod knowledge;
 mod lanes;
 mod media;
@@ -41,7 +41,7 @@ mod messages;
 mod work;
 
 #[global_allocator]
-static ALLOC: PeakAlloc = PeakAlloc;
+static ALLOC: counting::Counting = counting::Counting;
 
 const PNG: &[u8] = wecom_kf_emulator::DEFAULT_AVATAR_PNG;
 const LIST_PATH: &str = "/cgi-bin/kf/account/list";

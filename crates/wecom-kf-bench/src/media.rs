@@ -6,16 +6,27 @@
 //! A file over 20 MiB is served only in `Range` chunks of at most 20 MiB, so the floor
 //! asks for the same five chunks on one keep-alive connection and does nothing with the
 //! bytes but count them (to a sink) or write them to a file through a 256 KiB
-//! `BufWriter` (the plain way; the client writes each chunk as it comes instead). The client is measured both ways: `download`'s stream read
+//! `BufWriter` (the plain way; the client writes each chunk from the `Bytes` hyper handed
+//! over instead). The client is measured both ways: `download`'s stream read
 //! to a sink, and `download_to` writing the file. Rounds alternate which goes first;
 //! throughput is the median of the rounds.
 //!
-//! Peak heap is taken during each download (the highest over the rounds) and compared
-//! with two of hyper's read buffers: hyper reads a response into a buffer that grows to
-//! at most 8 KiB + 100 × 4 KiB = 417,792 bytes (`DEFAULT_MAX_BUFFER_SIZE` in hyper 1's
-//! `proto/h1/io.rs`; reqwest keeps hyper's default) and hands each chunk out of it, so a
-//! download that holds no more than the chunk it is writing stays under two of them,
-//! whatever the file's size.
+//! Peak heap is taken during each download (the highest and the lowest over the rounds)
+//! and compared with two of hyper's read buffers. hyper reads a response into a
+//! `BytesMut` and hands each chunk out of it (`split_to`), asking for up to 8 KiB + 100 ×
+//! 4 KiB = 417,792 bytes a read (`DEFAULT_MAX_BUFFER_SIZE` in hyper 1's `proto/h1/io.rs`;
+//! reqwest keeps hyper's default). That figure is not the buffer's size, though: when the
+//! buffer is unique again but too small, `BytesMut::reserve` grows the `Vec` keeping the
+//! bytes already handed out in front (bytes 1's `bytes_mut.rs`, `reserve_inner`), to
+//! their length + 417,792 or double, so one read buffer is up to 835,584 bytes; and
+//! at the end of each response hyper reads ahead on the idle connection into a fresh
+//! buffer while the last chunk still holds the old one (`try_keep_alive`), so even the
+//! floor holds two read buffers at once. The limit is therefore 2 × the largest single
+//! allocation of the floor's counted download in the same run (nothing else that big is
+//! allocated there: a debugger's backtraces of every allocation of ≥ 64 KiB in it were all
+//! hyper's `poll_read_from_io`), never less than 2 × 417,792, which is printed beside it.
+//! Each variant's largest allocation and its number of allocations of ≥ 64 KiB are
+//! printed too, to see what its peak is made of.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -37,7 +48,7 @@ const FULL_BYTES: u64 = 100_000_000;
 const QUICK_BYTES: u64 = 25_000_000;
 /// hyper 1's largest read buffer (`DEFAULT_MAX_BUFFER_SIZE`), which reqwest keeps.
 const HYPER_READ_BUFFER: u64 = 8192 + 4096 * 100;
-/// The buffer both file writers use (the client's `download_to` writes through one).
+/// The floor's file writer's buffer (the client writes from the chunks it is handed).
 const WRITE_BUFFER: usize = 256 * 1024;
 
 /// The bytes of the file: a pattern that is not all one byte, cheap to make again to
@@ -185,7 +196,14 @@ async fn client(client: &wecom_kf::Client, media_id: &str, sink: &Sink) -> Resul
 #[derive(Default)]
 struct Figures {
     mb_per_s: Vec<f64>,
+    /// The highest peak heap over the rounds (above where each download started).
     peak_heap: u64,
+    /// Each round's peak heap.
+    peaks: Vec<u64>,
+    /// The largest single allocation over the rounds.
+    largest: u64,
+    /// Allocations of at least 64 KiB, per round.
+    big: Vec<usize>,
 }
 
 impl Figures {
@@ -201,17 +219,34 @@ impl Figures {
         let got = download.await?;
         let secs = started.elapsed().as_secs_f64();
         let peak = ALLOC.peak_usage().saturating_sub(base) as u64;
+        let (largest, big) = (ALLOC.largest_allocation() as u64, ALLOC.big_allocations());
         if got != total {
             return Err(format!("downloaded {got} bytes of {total}").into());
         }
         #[allow(clippy::cast_precision_loss)] // 100 MB is far below 2^52
         self.mb_per_s.push(total as f64 / 1e6 / secs);
         self.peak_heap = self.peak_heap.max(peak);
+        self.peaks.push(peak);
+        self.largest = self.largest.max(largest);
+        self.big.push(big);
         Ok(())
     }
 
     fn median(&self) -> f64 {
         median(self.mb_per_s.clone())
+    }
+
+    /// The fewest and the most big allocations of one download, as `a–b` (or `a`).
+    fn big_range(&self) -> String {
+        let (least, most) = (
+            self.big.iter().min().copied().unwrap_or_default(),
+            self.big.iter().max().copied().unwrap_or_default(),
+        );
+        if least == most {
+            least.to_string()
+        } else {
+            format!("{least}–{most}")
+        }
     }
 }
 
@@ -302,13 +337,16 @@ async fn measure(
 /// The section's tables: throughput and peak heap of each variant, and the ratios.
 fn tabulate(report: &mut Report, figures: &[Figures; 4], total: u64, rounds: usize) {
     let [floor_sink, client_sink, floor_disk, client_disk] = figures;
-    let limit = 2 * HYPER_READ_BUFFER;
+    // The floor's largest allocation is its read buffer (it allocates nothing else that
+    // big while counting bytes); hyper's nominal largest is the least it can be.
+    let read_buffer = floor_sink.largest.max(HYPER_READ_BUFFER);
+    let limit = 2 * read_buffer;
     report.line(format!(
         "\n## 10. Media download: {total} bytes in {} Range chunks of at most {MEDIA_CHUNK_MAX_BYTES} bytes, {rounds} rounds (medians)\n",
         total.div_ceil(MEDIA_CHUNK_MAX_BYTES)
     ));
     report.line(
-        "| variant | MB/s (median) | runs | peak heap during the download |\n|---|---|---|---|",
+        "| variant | MB/s (median) | runs | peak heap during the download (highest; lowest) | largest allocation | allocations ≥ 64 KiB per download |\n|---|---|---|---|---|---|",
     );
     for (name, figure) in [
         ("floor: bare hyper GETs, bytes counted", floor_sink),
@@ -318,20 +356,33 @@ fn tabulate(report: &mut Report, figures: &[Figures; 4], total: u64, rounds: usi
             floor_disk,
         ),
         (
-            "client: download_to (chunks written as they come, part file, rename)",
+            "client: download_to (each chunk written before the next is taken, part file, rename)",
             client_disk,
         ),
     ] {
         let runs: Vec<String> = figure.mb_per_s.iter().map(|v| format!("{v:.0}")).collect();
         report.line(format!(
-            "| {name} | {:.0} | {} | {} bytes |",
+            "| {name} | {:.0} | {} | {} bytes; {} | {} bytes | {} |",
             figure.median(),
             runs.join(", "),
-            figure.peak_heap
+            figure.peak_heap,
+            figure.peaks.iter().min().copied().unwrap_or_default(),
+            figure.largest,
+            figure.big_range()
         ));
     }
     report.line(format!(
-        "\nheap limit: 2 chunks' read buffers = 2 × hyper's largest read buffer ({HYPER_READ_BUFFER} bytes) = {limit} bytes; the file is {total} bytes\n"
+        "\nheap limit: 2 chunks' read buffers = 2 × the floor's largest read buffer in this run ({read_buffer} bytes; hyper's nominal largest is {HYPER_READ_BUFFER}, 2 × that = {}) = {limit} bytes; the file is {total} bytes\n",
+        2 * HYPER_READ_BUFFER
+    ));
+    #[allow(clippy::cast_precision_loss)] // heap sizes far below 2^52
+    let own = |figure: &Figures| figure.peak_heap as f64 / (2 * figure.largest.max(1)) as f64;
+    report.line(format!(
+        "(each variant's highest peak ÷ 2 × its own largest allocation: floor {:.2}, download() {:.2}, floor to a file {:.2}, download_to {:.2})\n",
+        own(floor_sink),
+        own(client_sink),
+        own(floor_disk),
+        own(client_disk)
     ));
     report.line("| ratio | value | target | |\n|---|---|---|---|");
     let stream_ratio = client_sink.median() / floor_sink.median();

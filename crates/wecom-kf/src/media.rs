@@ -763,7 +763,7 @@ impl MediaApi {
             }
         };
         // What arrived stays in the part file for the next call to resume.
-        let file = writer.finish().await.map_err(save)?;
+        let file = writer.finish().map_err(save)?;
         if let Some(err) = failed {
             return Err(err);
         }
@@ -798,45 +798,41 @@ impl MediaApi {
 }
 
 /// Writes a download's chunks to its part file on a blocking thread, straight from the
-/// `Bytes` the connection handed over: no second buffer holds them. One write is in
-/// flight while the next chunk is read, so the heap holds at most the chunk being
-/// written and the connection's read buffer, whatever the file's size.
+/// `Bytes` the connection handed over (no second buffer holds them), one at a time: the
+/// next chunk is taken only once the last one is written. While a chunk is written the
+/// connection reads ahead into a buffer of its own (the chunk still shares the old one),
+/// so the heap holds the chunk and that read-ahead, whatever the file's size. Keeping a
+/// write in flight while the next chunk was taken kept one more read buffer alive for
+/// no throughput the bench could tell (issue 23).
 struct ChunkWriter {
+    /// `None` once a write failed or its thread panicked: the file went with it.
     file: Option<std::fs::File>,
-    in_flight: Option<tokio::task::JoinHandle<(std::fs::File, std::io::Result<()>)>>,
 }
 
 impl ChunkWriter {
     fn new(file: std::fs::File) -> Self {
-        Self {
-            file: Some(file),
-            in_flight: None,
-        }
+        Self { file: Some(file) }
     }
 
-    /// Wait for the write in flight, then start writing `chunk`.
+    /// Write `chunk` on a blocking thread and wait for it.
     async fn write(&mut self, chunk: Bytes) -> std::io::Result<()> {
-        let mut file = self.settle().await?;
-        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| std::io::Error::other("the part file was lost after a failed write"))?;
+        let (file, done) = tokio::task::spawn_blocking(move || {
             let done = std::io::Write::write_all(&mut file, &chunk);
             (file, done)
-        }));
-        Ok(())
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        self.file = Some(file);
+        done
     }
 
-    /// Wait for the last write and give the file back.
-    async fn finish(mut self) -> std::io::Result<std::fs::File> {
-        self.settle().await
-    }
-
-    async fn settle(&mut self) -> std::io::Result<std::fs::File> {
-        if let Some(write) = self.in_flight.take() {
-            let (file, done) = write.await.map_err(std::io::Error::other)?;
-            done?;
-            return Ok(file);
-        }
+    /// The file, once every chunk is written.
+    fn finish(self) -> std::io::Result<std::fs::File> {
         self.file
-            .take()
             .ok_or_else(|| std::io::Error::other("the part file was lost after a failed write"))
     }
 }
