@@ -77,6 +77,8 @@ pub enum MsgCommand {
     )]
     Welcome {
         /// The welcome_code or msg_code.
+        // Codes are `[0-9A-Za-z_-]`: one may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         code: String,
         /// The text.
         #[arg(long, conflicts_with = "menu", required_unless_present = "menu")]
@@ -385,6 +387,28 @@ pub async fn run(command: MsgCommand, ctx: &Context) -> Result<(), CliError> {
                 Format::Json => ctx.out.json(&json!({ "recalled": msgid })),
                 _ => ctx.out.line(format!("recalled: {msgid}")),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command};
+
+    use super::MsgCommand;
+
+    #[test]
+    fn a_code_that_begins_with_a_hyphen_is_the_code_not_a_flag() {
+        let cli = Cli::try_parse_from(["wecom-kf", "msg", "welcome", "-_x9Qe", "--text", "hi"])
+            .expect("parses");
+        match cli.command {
+            Command::Msg(MsgCommand::Welcome { code, text, .. }) => {
+                assert_eq!(code, "-_x9Qe");
+                assert_eq!(text.as_deref(), Some("hi"));
+            }
+            other => panic!("parsed as {other:?}"),
         }
     }
 }
