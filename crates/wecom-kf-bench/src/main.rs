@@ -140,13 +140,7 @@ fn main() -> Result<(), BoxError> {
     // `--knowledge` measures section 9 alone.
     if args.iter().any(|a| a == "--knowledge") {
         let outcome = runtime.block_on(knowledge_only(&sizes, &emulator.base_url, cli.as_deref()));
-        emulator.stop();
-        let report = outcome?;
-        println!("{report}");
-        return match report.failed_checks {
-            0 => Ok(()),
-            n => Err(format!("{n} functional check(s) failed").into()),
-        };
+        return conclude(&mut emulator, outcome);
     }
     // `--client` measures sections 1 and 1b alone, `--callbacks` section 7 alone.
     let client_only = args.iter().any(|a| a == "--client");
@@ -164,13 +158,7 @@ fn main() -> Result<(), BoxError> {
             }
             Ok::<_, BoxError>(report)
         });
-        emulator.stop();
-        let report = outcome?;
-        println!("{report}");
-        return match report.failed_checks {
-            0 => Ok(()),
-            n => Err(format!("{n} functional check(s) failed").into()),
-        };
+        return conclude(&mut emulator, outcome);
     }
     // `--consumer` measures section 8 alone.
     let consumer_only = args.iter().any(|a| a == "--consumer");
@@ -197,13 +185,18 @@ fn main() -> Result<(), BoxError> {
             })?;
         Ok(report)
     });
+    conclude(&mut emulator, outcome)
+}
+
+/// Stop the emulator, print the report, and fail if any functional check did.
+fn conclude(emulator: &mut Emulator, outcome: Result<Report, BoxError>) -> Result<(), BoxError> {
     emulator.stop();
     let report = outcome?;
     println!("{report}");
-    if report.failed_checks > 0 {
-        return Err(format!("{} functional check(s) failed", report.failed_checks).into());
+    match report.failed_checks {
+        0 => Ok(()),
+        n => Err(format!("{n} functional check(s) failed").into()),
     }
-    Ok(())
 }
 
 /// `profile-{client,floor,reqwest} N`: only N sequential `list` calls (CPU per call

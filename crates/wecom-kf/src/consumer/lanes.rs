@@ -393,6 +393,8 @@ impl<S: Store, H: BatchHandler> Shared<S, H> {
             marks.queued += batch.len() as u64;
             marks.queued
         };
+        // Bounded: the lock is held for one store write, which has its own time limit
+        // (SQLite's busy timeout, Redis' operation timeout).
         let mut recorded = self.recorded.lock().await;
         if *recorded >= ticket {
             return Ok(());

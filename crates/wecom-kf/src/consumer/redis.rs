@@ -230,8 +230,7 @@ impl Store for RedisStore {
     }
 
     async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
-        let key = format!("{}:{msgid}", self.key("handled", &lease.open_kfid));
-        self.fenced(lease, "handled", &[key], "").await
+        self.mark_all_handled(lease, &[msgid]).await
     }
 
     /// One script for all of them: the lanes' group commit.

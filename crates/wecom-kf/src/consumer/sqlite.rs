@@ -226,13 +226,7 @@ impl Store for SqliteStore {
     }
 
     async fn mark_handled(&self, lease: &Lease, msgid: &str) -> Result<(), StoreError> {
-        let at = now_ms() / 1000;
-        self.fenced(lease, |tx| {
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO handled (open_kfid, msgid, at) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![lease.open_kfid, msgid, at])
-        })
+        self.mark_all_handled(lease, &[msgid]).await
     }
 
     /// One transaction for all of them: the lanes' group commit.
